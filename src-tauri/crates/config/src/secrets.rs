@@ -1,0 +1,264 @@
+//! The API key, kept only in the OS keychain.
+//!
+//! A key enters through [`SecretStore::set`] and leaves only as a [`Secret`]
+//! whose `Debug` prints `Secret(***)` and which has no `Display`, so a stray
+//! `{:?}` in a log line or an error cannot leak it. Errors from the keychain
+//! are mapped to [`SecretError`] without their payloads: keyring's own
+//! `BadEncoding` and `BadDataFormat` variants carry the stored bytes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The keychain service name under which every secret of the app is stored.
+pub const SERVICE: &str = "llmaas-desktop";
+/// The entry name of the provider's API key.
+pub const API_KEY: &str = "api-key";
+
+/// A secret value. Read it with [`Secret::expose`] at the one place that sends it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself: call this only where it goes on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The keychain failed; never carries the secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// No keychain service is reachable (on Linux: no Secret Service on the session bus).
+    #[error("the OS keychain is not available: {0}")]
+    Unavailable(String),
+    /// The keychain is there but locked or refused access.
+    #[error("the OS keychain refused access (is it unlocked?): {0}")]
+    Locked(String),
+    /// The stored value is not text.
+    #[error("the stored secret `{0}` is not valid text; set it again")]
+    Corrupt(&'static str),
+    /// The value given is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// Any other keychain failure.
+    #[error("keychain error: {0}")]
+    Other(String),
+}
+
+/// Where secrets are kept: the OS keychain, or memory in tests.
+pub trait SecretStore: Send + Sync + fmt::Debug {
+    fn get(&self, name: &'static str) -> Result<Option<Secret>, SecretError>;
+    fn set(&self, name: &'static str, value: &Secret) -> Result<(), SecretError>;
+    /// Returns whether there was something to delete.
+    fn delete(&self, name: &'static str) -> Result<bool, SecretError>;
+}
+
+/// Checks that a provider API key looks like one before it is stored.
+pub fn validate_api_key(key: &str) -> Result<Secret, SecretError> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(SecretError::Invalid("the API key is empty".into()));
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(SecretError::Invalid(
+            "an API key is one word with no spaces".into(),
+        ));
+    }
+    Ok(Secret::new(key))
+}
+
+/// The OS keychain through keyring-core (Secret Service on Linux).
+pub struct KeychainStore {
+    store: Arc<keyring_core::CredentialStore>,
+}
+
+impl fmt::Debug for KeychainStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeychainStore")
+            .field("vendor", &self.store.vendor())
+            .finish()
+    }
+}
+
+impl KeychainStore {
+    /// Connects to the platform keychain.
+    #[cfg(target_os = "linux")]
+    pub fn open() -> Result<KeychainStore, SecretError> {
+        let store = zbus_secret_service_keyring_store::Store::new().map_err(map_err)?;
+        Ok(KeychainStore { store })
+    }
+
+    /// Connects to the platform keychain.
+    #[cfg(not(target_os = "linux"))]
+    pub fn open() -> Result<KeychainStore, SecretError> {
+        Err(SecretError::Unavailable(
+            "this build has no keychain store for this platform yet; use LLMAAS_API_KEY".into(),
+        ))
+    }
+
+    fn entry(&self, name: &str) -> Result<keyring_core::Entry, SecretError> {
+        keyring_core::Entry::new_in_store(&self.store, SERVICE, name).map_err(map_err)
+    }
+}
+
+impl SecretStore for KeychainStore {
+    fn get(&self, name: &'static str) -> Result<Option<Secret>, SecretError> {
+        match self.entry(name)?.get_password() {
+            Ok(value) => Ok(Some(Secret(value))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(..)) => {
+                Err(SecretError::Corrupt(name))
+            }
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    fn set(&self, name: &'static str, value: &Secret) -> Result<(), SecretError> {
+        self.entry(name)?
+            .set_password(value.expose())
+            .map_err(map_err)
+    }
+
+    fn delete(&self, name: &'static str) -> Result<bool, SecretError> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+}
+
+/// Maps a keychain error to ours, keeping only messages that cannot hold the secret.
+fn map_err(e: keyring_core::Error) -> SecretError {
+    use keyring_core::Error as K;
+    match e {
+        K::NoStorageAccess(inner) => SecretError::Locked(inner.to_string()),
+        K::PlatformFailure(inner) => {
+            let text = inner.to_string();
+            // zbus says "NotFound"/"ServiceUnknown" when no Secret Service runs.
+            if text.contains("NotFound")
+                || text.contains("ServiceUnknown")
+                || text.contains("DBUS_SESSION_BUS_ADDRESS")
+                || text.contains("No such file")
+            {
+                SecretError::Unavailable(text)
+            } else {
+                SecretError::Other(text)
+            }
+        }
+        K::BadEncoding(_) | K::BadDataFormat(..) => SecretError::Corrupt(API_KEY),
+        K::NoDefaultStore => SecretError::Unavailable("no keychain store configured".into()),
+        other => SecretError::Other(other.to_string()),
+    }
+}
+
+/// Secrets in memory only: for tests and for `--no-keychain` runs.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    values: Mutex<HashMap<&'static str, Secret>>,
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, name: &'static str) -> Result<Option<Secret>, SecretError> {
+        Ok(self
+            .values
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned())
+    }
+
+    fn set(&self, name: &'static str, value: &Secret) -> Result<(), SecretError> {
+        self.values
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name, value.clone());
+        Ok(())
+    }
+
+    fn delete(&self, name: &'static str) -> Result<bool, SecretError> {
+        Ok(self
+            .values
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name)
+            .is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("sk-very-secret-value");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        let wrapped = Some(s.clone());
+        assert!(!format!("{wrapped:?}").contains("very-secret"));
+        let err = SecretError::Corrupt(API_KEY);
+        assert!(!err.to_string().contains("very-secret"));
+    }
+
+    #[test]
+    fn keys_are_checked_before_storing() {
+        assert!(validate_api_key("   ").is_err());
+        assert!(validate_api_key("sk abc").is_err());
+        assert_eq!(validate_api_key(" sk-abc\n").unwrap().expose(), "sk-abc");
+    }
+
+    #[test]
+    fn memory_store_sets_gets_and_deletes() {
+        let store = MemoryStore::default();
+        assert_eq!(store.get(API_KEY).unwrap(), None);
+        store.set(API_KEY, &Secret::new("sk-1")).unwrap();
+        assert_eq!(store.get(API_KEY).unwrap().unwrap().expose(), "sk-1");
+        assert!(store.delete(API_KEY).unwrap());
+        assert!(!store.delete(API_KEY).unwrap());
+    }
+
+    /// The real Secret Service. CI runs it inside `dbus-run-session` with an
+    /// unlocked gnome-keyring and sets `LLMAAS_REQUIRE_KEYCHAIN=1`, which turns
+    /// an unreachable keychain into a failure instead of a skip.
+    #[test]
+    fn real_keychain_round_trip() {
+        // A name of its own so that a developer's real key is never touched.
+        const NAME: &str = "test-round-trip";
+        let required = std::env::var_os("LLMAAS_REQUIRE_KEYCHAIN").is_some();
+        let store = match KeychainStore::open() {
+            Ok(store) => store,
+            Err(e) if !required => {
+                eprintln!("skipping: no keychain here ({e}); CI sets LLMAAS_REQUIRE_KEYCHAIN=1");
+                return;
+            }
+            Err(e) => panic!("keychain required but unavailable: {e}"),
+        };
+        let value = Secret::new(format!("sk-test-{}", std::process::id()));
+        match store.set(NAME, &value) {
+            Ok(()) => {}
+            Err(e) if !required => {
+                eprintln!("skipping: keychain refused ({e})");
+                return;
+            }
+            Err(e) => panic!("keychain required but refused: {e}"),
+        }
+        assert_eq!(store.get(NAME).unwrap().as_ref(), Some(&value));
+        store.set(NAME, &Secret::new("sk-second")).unwrap();
+        assert_eq!(store.get(NAME).unwrap().unwrap().expose(), "sk-second");
+        assert!(store.delete(NAME).unwrap());
+        assert_eq!(store.get(NAME).unwrap(), None);
+        assert!(!store.delete(NAME).unwrap());
+    }
+}

@@ -1,0 +1,467 @@
+//! The user's settings: one TOML file in the platform config dir.
+//!
+//! Every field has a default, so a missing file is a fresh install, not an
+//! error. Unknown keys are refused (a typo must not silently do nothing) and a
+//! malformed file is reported with its line. The API key is never here: it
+//! lives in the keychain (see [`crate::secrets`]).
+
+use std::fmt;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use llmaas_core::{Money, RoutePolicy, Tier};
+use serde::{Deserialize, Serialize};
+
+use crate::ConfigError;
+
+/// The provider's documented endpoint (FACTS.md); the path includes `/v1`.
+pub const DEFAULT_BASE_URL: &str = "https://api.ai.cloud-temple.com/v1";
+
+/// What the router does when the budget guard refuses a cloud request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverBudget {
+    /// Stop the request and say why.
+    #[default]
+    Refuse,
+    /// Run it on this machine instead, when a local model can.
+    Local,
+}
+
+impl FromStr for OverBudget {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "refuse" => Ok(OverBudget::Refuse),
+            "local" => Ok(OverBudget::Local),
+            _ => Err(ConfigError::InvalidValue {
+                key: "routing.over_budget".into(),
+                reason: "expected `refuse` or `local`".into(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for OverBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OverBudget::Refuse => "refuse",
+            OverBudget::Local => "local",
+        })
+    }
+}
+
+/// How to reach the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudSettings {
+    pub base_url: String,
+    pub tier: Tier,
+}
+
+impl Default for CloudSettings {
+    fn default() -> Self {
+        CloudSettings {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            tier: Tier::One,
+        }
+    }
+}
+
+/// Where requests go (DESIGN.md, "Routing rules").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingSettings {
+    pub policy: RoutePolicy,
+    pub over_budget: OverBudget,
+}
+
+impl Default for RoutingSettings {
+    fn default() -> Self {
+        RoutingSettings {
+            policy: RoutePolicy::Auto,
+            over_budget: OverBudget::Refuse,
+        }
+    }
+}
+
+/// The models used when a request names none, and where local files live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSettings {
+    pub chat: String,
+    pub ocr: String,
+    pub transcription: String,
+    pub embedding: String,
+    /// Folder of local model files; the platform data dir's `models/` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder: Option<PathBuf>,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            // LTS until the end of 2027 in the 2026-05 catalogue.
+            chat: "gpt-oss:120b".to_owned(),
+            ocr: "deepseek-ocr".to_owned(),
+            // The name the provider's own examples send to /audio/transcriptions.
+            transcription: "whisper-1".to_owned(),
+            embedding: "granite-embedding:278m".to_owned(),
+            folder: None,
+        }
+    }
+}
+
+/// The user's own limits, tighter (or looser, for a negotiated contract) than the tier's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetSettings {
+    /// Monthly € limit, as a decimal string (`"250"`, `"99.50"`): money is never a float.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_limit_eur: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens_per_hour: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens_per_day: Option<u64>,
+    /// Project tag written on every ledger row when a request names none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+impl BudgetSettings {
+    /// The monthly limit override as money.
+    pub fn monthly_limit(&self) -> Result<Option<Money>, ConfigError> {
+        self.monthly_limit_eur
+            .as_deref()
+            .map(|s| {
+                s.parse::<Money>().map_err(|e| ConfigError::InvalidValue {
+                    key: "budget.monthly_limit_eur".into(),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+}
+
+/// Privacy and interface preferences.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiSettings {
+    /// Keep chat history on disk. Off means nothing of a conversation is written.
+    pub history: bool,
+    /// `fr` or `en`; the system's language when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// Everything in `settings.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub cloud: CloudSettings,
+    pub routing: RoutingSettings,
+    pub models: ModelSettings,
+    pub budget: BudgetSettings,
+    pub ui: UiSettings,
+}
+
+/// Every key `get` and `set` know, with what it means: the CLI prints this list.
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "cloud.base_url",
+        "the provider's API base URL, including /v1",
+    ),
+    ("cloud.tier", "your tier: 1, 2, 3, 4 or monthly"),
+    ("routing.policy", "cloud, local or auto"),
+    (
+        "routing.over_budget",
+        "when the budget guard refuses: refuse or local",
+    ),
+    ("models.chat", "default chat model"),
+    ("models.ocr", "default OCR model"),
+    ("models.transcription", "default transcription model"),
+    ("models.embedding", "default embedding model"),
+    ("models.folder", "folder of local model files"),
+    (
+        "budget.monthly_limit_eur",
+        "your own monthly € limit (decimal)",
+    ),
+    (
+        "budget.output_tokens_per_hour",
+        "your own output tokens per hour cap",
+    ),
+    (
+        "budget.output_tokens_per_day",
+        "your own output tokens per day cap",
+    ),
+    ("budget.project", "default project tag for cost allocation"),
+    ("ui.history", "keep chat history on disk: true or false"),
+    ("ui.language", "fr or en"),
+];
+
+impl Settings {
+    /// Reads the file, or the defaults when it does not exist.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        match fs::read_to_string(path) {
+            Ok(text) => Settings::from_toml(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(source) => Err(ConfigError::Io {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Parses settings text; `path` only names the file in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+        let settings: Settings = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|span| line_of(text, span.start));
+            ConfigError::Malformed {
+                path: path.to_owned(),
+                line,
+                message: e.message().to_owned(),
+            }
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Writes the file atomically (a temporary file renamed over the old one),
+    /// so a crash mid-write never leaves half a settings file.
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        self.validate()?;
+        let io = |source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        fs::create_dir_all(dir).map_err(io)?;
+        let text = toml::to_string_pretty(self).map_err(|e| ConfigError::InvalidValue {
+            key: "settings".into(),
+            reason: e.to_string(),
+        })?;
+        let tmp = path.with_extension("toml.tmp");
+        let mut file = fs::File::create(&tmp).map_err(io)?;
+        file.write_all(
+            b"# LLMaaS Desktop settings. The API key is not here: it is in the OS keychain.\n",
+        )
+        .and_then(|()| file.write_all(text.as_bytes()))
+        .and_then(|()| file.sync_all())
+        .map_err(io)?;
+        fs::rename(&tmp, path).map_err(io)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.cloud.base_url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || url.contains(char::is_whitespace)
+        {
+            return Err(ConfigError::InvalidValue {
+                key: "cloud.base_url".into(),
+                reason: format!("`{url}` is not an http(s) URL"),
+            });
+        }
+        self.budget.monthly_limit()?;
+        if let Some(lang) = &self.ui.language
+            && !matches!(lang.as_str(), "fr" | "en")
+        {
+            return Err(ConfigError::InvalidValue {
+                key: "ui.language".into(),
+                reason: format!("`{lang}` is not a supported language (fr, en)"),
+            });
+        }
+        Ok(())
+    }
+
+    /// The value of a dotted key as text, or `None` when it is unset.
+    pub fn get(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        let s = |v: &str| Some(v.to_owned());
+        Ok(match key {
+            "cloud.base_url" => s(&self.cloud.base_url),
+            "cloud.tier" => s(self.cloud.tier.as_str()),
+            "routing.policy" => s(self.routing.policy.as_str()),
+            "routing.over_budget" => Some(self.routing.over_budget.to_string()),
+            "models.chat" => s(&self.models.chat),
+            "models.ocr" => s(&self.models.ocr),
+            "models.transcription" => s(&self.models.transcription),
+            "models.embedding" => s(&self.models.embedding),
+            "models.folder" => self.models.folder.as_ref().map(|p| p.display().to_string()),
+            "budget.monthly_limit_eur" => self.budget.monthly_limit_eur.clone(),
+            "budget.output_tokens_per_hour" => {
+                self.budget.output_tokens_per_hour.map(|n| n.to_string())
+            }
+            "budget.output_tokens_per_day" => {
+                self.budget.output_tokens_per_day.map(|n| n.to_string())
+            }
+            "budget.project" => self.budget.project.clone(),
+            "ui.history" => Some(self.ui.history.to_string()),
+            "ui.language" => self.ui.language.clone(),
+            _ => return Err(ConfigError::UnknownKey(key.to_owned())),
+        })
+    }
+
+    /// Sets a dotted key from text, checking the value; an empty value unsets
+    /// the optional keys.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::InvalidValue {
+            key: key.to_owned(),
+            reason,
+        };
+        let value = value.trim();
+        let opt = || (!value.is_empty()).then(|| value.to_owned());
+        let count = || -> Result<Option<u64>, ConfigError> {
+            opt()
+                .map(|v| v.replace(['_', ','], "").parse::<u64>())
+                .transpose()
+                .map_err(|_| invalid(format!("`{value}` is not a whole number")))
+        };
+        let name = || -> Result<String, ConfigError> {
+            opt().ok_or_else(|| invalid("a model id is required".into()))
+        };
+        match key {
+            "cloud.base_url" => value
+                .trim_end_matches('/')
+                .clone_into(&mut self.cloud.base_url),
+            "cloud.tier" => {
+                self.cloud.tier = value
+                    .parse()
+                    .map_err(|e: llmaas_core::ParseNameError| invalid(e.to_string()))?;
+            }
+            "routing.policy" => {
+                self.routing.policy = value
+                    .parse()
+                    .map_err(|e: llmaas_core::ParseNameError| invalid(e.to_string()))?;
+            }
+            "routing.over_budget" => self.routing.over_budget = value.parse()?,
+            "models.chat" => self.models.chat = name()?,
+            "models.ocr" => self.models.ocr = name()?,
+            "models.transcription" => self.models.transcription = name()?,
+            "models.embedding" => self.models.embedding = name()?,
+            "models.folder" => self.models.folder = opt().map(PathBuf::from),
+            "budget.monthly_limit_eur" => self.budget.monthly_limit_eur = opt(),
+            "budget.output_tokens_per_hour" => self.budget.output_tokens_per_hour = count()?,
+            "budget.output_tokens_per_day" => self.budget.output_tokens_per_day = count()?,
+            "budget.project" => self.budget.project = opt(),
+            "ui.history" => {
+                self.ui.history = value
+                    .parse()
+                    .map_err(|_| invalid("expected true or false".into()))?;
+            }
+            "ui.language" => self.ui.language = opt(),
+            _ => return Err(ConfigError::UnknownKey(key.to_owned())),
+        }
+        self.validate()
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).unwrap_or(text).matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_means_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(&dir.path().join("nope.toml")).unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.cloud.base_url, DEFAULT_BASE_URL);
+        assert_eq!(s.routing.policy, RoutePolicy::Auto);
+    }
+
+    #[test]
+    fn save_then_load_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/settings.toml");
+        let mut s = Settings::default();
+        for (k, v) in [
+            ("cloud.tier", "3"),
+            ("routing.policy", "local"),
+            ("routing.over_budget", "local"),
+            ("budget.monthly_limit_eur", "99.50"),
+            ("budget.output_tokens_per_hour", "10_000"),
+            ("models.folder", "/data/gguf"),
+            ("ui.history", "true"),
+            ("ui.language", "fr"),
+        ] {
+            s.set(k, v).unwrap();
+        }
+        s.save(&path).unwrap();
+        let back = Settings::load(&path).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.get("cloud.tier").unwrap().as_deref(), Some("tier-3"));
+        assert_eq!(
+            back.budget.monthly_limit().unwrap(),
+            Some("99.5".parse().unwrap())
+        );
+        assert_eq!(
+            back.get("budget.output_tokens_per_hour")
+                .unwrap()
+                .as_deref(),
+            Some("10000")
+        );
+        assert!(!path.with_extension("toml.tmp").exists());
+    }
+
+    #[test]
+    fn every_listed_key_can_be_read() {
+        let s = Settings::default();
+        for (key, _) in KEYS {
+            s.get(key).unwrap();
+        }
+        assert!(matches!(
+            s.get("cloud.nope"),
+            Err(ConfigError::UnknownKey(_))
+        ));
+    }
+
+    #[test]
+    fn bad_values_are_refused_and_change_nothing_on_disk() {
+        let mut s = Settings::default();
+        for (k, v) in [
+            ("cloud.tier", "7"),
+            ("routing.policy", "sometimes"),
+            ("cloud.base_url", "ftp://x"),
+            ("budget.monthly_limit_eur", "12,5"),
+            ("budget.output_tokens_per_day", "lots"),
+            ("ui.history", "maybe"),
+            ("ui.language", "de"),
+            ("models.chat", ""),
+            ("no.such", "1"),
+        ] {
+            let mut copy = s.clone();
+            let err = copy.set(k, v).unwrap_err();
+            assert!(
+                err.to_string().contains(k.split('.').next().unwrap())
+                    || matches!(err, ConfigError::UnknownKey(_)),
+                "{k}: {err}"
+            );
+        }
+        s.set("budget.project", "").unwrap();
+        assert_eq!(s.budget.project, None);
+    }
+
+    #[test]
+    fn malformed_file_names_its_line() {
+        let path = Path::new("settings.toml");
+        let err = Settings::from_toml(
+            "[cloud]\ntier = \"tier-2\"\n\n[routing]\npolicy = 42\n",
+            path,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Malformed { line: Some(5), .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("line 5"), "{err}");
+        let err = Settings::from_toml("[cloud]\nbase_urll = \"https://x/v1\"\n", path).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+        let err = Settings::from_toml("[cloud\n", path).unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+}
