@@ -36,7 +36,7 @@ impl Tier {
             Tier::Two => "tier-2",
             Tier::Three => "tier-3",
             Tier::Four => "tier-4",
-            Tier::MonthlyInvoicing => "monthly-invoicing",
+            Tier::MonthlyInvoicing => "monthly",
         }
     }
 }
