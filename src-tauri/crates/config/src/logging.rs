@@ -34,6 +34,7 @@ pub fn init(log_dir: &Path, default_level: &str, verbose: bool) -> Result<LogGua
     };
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .with_filter(stderr_filter);
 

@@ -12,6 +12,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// The keychain service name under which every secret of the app is stored.
 pub const SERVICE: &str = "llmaas-desktop";
+/// Names another keychain service instead of [`SERVICE`]: separate profiles,
+/// and tests that must not touch the user's real key.
+pub const SERVICE_ENV: &str = "LLMAAS_KEYCHAIN_SERVICE";
 /// The entry name of the provider's API key.
 pub const API_KEY: &str = "api-key";
 
@@ -82,22 +85,34 @@ pub fn validate_api_key(key: &str) -> Result<Secret, SecretError> {
 /// The OS keychain through keyring-core (Secret Service on Linux).
 pub struct KeychainStore {
     store: Arc<keyring_core::CredentialStore>,
+    service: String,
 }
 
 impl fmt::Debug for KeychainStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeychainStore")
             .field("vendor", &self.store.vendor())
+            .field("service", &self.service)
             .finish()
     }
 }
 
 impl KeychainStore {
-    /// Connects to the platform keychain.
+    /// Connects to the platform keychain, under [`SERVICE`] or the service
+    /// named by `LLMAAS_KEYCHAIN_SERVICE`.
     #[cfg(target_os = "linux")]
     pub fn open() -> Result<KeychainStore, SecretError> {
         let store = zbus_secret_service_keyring_store::Store::new().map_err(map_err)?;
-        Ok(KeychainStore { store })
+        let service = std::env::var(SERVICE_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| SERVICE.to_owned());
+        Ok(KeychainStore { store, service })
+    }
+
+    /// The keychain service the entries live under.
+    pub fn service(&self) -> &str {
+        &self.service
     }
 
     /// Connects to the platform keychain.
@@ -109,7 +124,7 @@ impl KeychainStore {
     }
 
     fn entry(&self, name: &str) -> Result<keyring_core::Entry, SecretError> {
-        keyring_core::Entry::new_in_store(&self.store, SERVICE, name).map_err(map_err)
+        keyring_core::Entry::new_in_store(&self.store, &self.service, name).map_err(map_err)
     }
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing LLMaaS Desktop needs on Debian/Ubuntu:
+# the Debian packages below and the rustfmt/clippy components. Idempotent and
+# quiet when everything is there already.
+set -euo pipefail
+
+# build-essential, pkg-config: C parts of dependencies (SQLite is compiled in).
+# dbus, gnome-keyring: a real Secret Service for the keychain tests.
+packages=(build-essential pkg-config ca-certificates dbus gnome-keyring)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: Rust is missing; install it with rustup (https://rustup.rs), then rerun." >&2
+  exit 1
+fi
+for component in rustfmt clippy; do
+  cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$component"
+done

@@ -1,0 +1,151 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use llmaas_core::Capability;
+
+/// LLMaaS Desktop from a terminal: the model catalogue, your spend and limits,
+/// the API key and the settings.
+///
+/// Exit codes: 0 success; 1 failure; 2 bad usage or value; 3 not found (an
+/// unknown model, no key set); 4 keychain unavailable; 5 a tier limit is reached
+/// (`limits`).
+#[derive(Debug, Parser)]
+#[command(name = "llmaas", version, max_term_width = 100)]
+pub struct Cli {
+    /// Print JSON instead of tables (stable field names, for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Log to stderr too (the filter comes from LLMAAS_LOG, default info).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List and search the model catalogue.
+    Models(ModelsArgs),
+    /// Update the catalogue from the provider's published files.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// What you spent: the month's total, a breakdown, a forecast.
+    Spend(SpendArgs),
+    /// Where you stand against your tier's limits.
+    Limits,
+    /// The provider API key, kept in the OS keychain.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Read and change settings.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: Option<ModelsCommand>,
+
+    /// Only models with this capability (repeat for several; all must match).
+    #[arg(long, short = 'c', value_name = "CAPABILITY")]
+    pub capability: Vec<Capability>,
+
+    /// Only models whose id, family, editor, tags or description contain this text.
+    #[arg(long, short = 's', value_name = "TEXT")]
+    pub search: Option<String>,
+
+    /// Include models the provider has retired.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Only models whose end of support falls within this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub retiring_within: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Everything about one model: capabilities, lifecycle, successor.
+    Show {
+        /// A model id or alias.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Merge provider files (models_config YAML or catalogue CSV) into a catalogue.
+    ///
+    /// Without --into, the result becomes your own catalogue in the app's data
+    /// folder, used instead of the one built in. Developers regenerate the
+    /// bundled one with `--into models/catalog.toml`.
+    Import {
+        /// Provider files, applied in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The catalogue file to update (created from the built-in one if absent).
+        #[arg(long, value_name = "FILE")]
+        into: Option<PathBuf>,
+        /// The snapshot date of the files (YYYY-MM or YYYY-MM-DD), when their
+        /// names do not carry it: it decides which file wins a disagreement.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Where the catalogue in use comes from.
+    Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpendBy {
+    Model,
+    Day,
+    Project,
+}
+
+#[derive(Debug, Args)]
+pub struct SpendArgs {
+    /// The calendar month, YYYY-MM (default: this month, in local time).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<String>,
+
+    /// Break the month down.
+    #[arg(long, value_enum)]
+    pub by: Option<SpendBy>,
+
+    /// Write CSV to stdout: the breakdown with --by, else one line per request.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Store the API key, read from standard input (never from the command line).
+    Set,
+    /// Remove the stored key.
+    Delete,
+    /// Whether a key is stored (exit 0) or not (exit 3). Never prints the key.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print one setting.
+    Get { key: String },
+    /// Change one setting (an empty value unsets an optional one).
+    Set { key: String, value: String },
+    /// Every setting with its value and meaning.
+    List,
+    /// Where the settings file, the ledger and the logs are.
+    Path,
+}

@@ -1,0 +1,85 @@
+//! What every command needs: the folders, the settings, the clock, the output mode.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Local, Utc};
+use llmaas_catalog::Catalog;
+use llmaas_config::{Paths, Settings};
+use llmaas_ledger::{LimitsOverride, TierLimits, TierTable};
+
+use crate::error::CliError;
+
+#[derive(Debug)]
+pub struct Ctx {
+    pub paths: Paths,
+    pub settings: Settings,
+    pub json: bool,
+    now: DateTime<Utc>,
+}
+
+impl Ctx {
+    pub fn load(json: bool) -> Result<Ctx, CliError> {
+        let paths = Paths::from_platform()?;
+        let settings = Settings::load(&paths.settings_file())?;
+        Ok(Ctx {
+            paths,
+            settings,
+            json,
+            now: now()?,
+        })
+    }
+
+    /// The moment the command runs, read once so every figure of one report
+    /// agrees. `LLMAAS_NOW` (RFC 3339) pins it for reproducible reports and tests.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The same moment in the local time zone: months and days are the user's.
+    pub fn now_local(&self) -> DateTime<Local> {
+        self.now.with_timezone(&Local)
+    }
+
+    /// The user's own catalogue (written by `llmaas catalog import`) when there
+    /// is one, else the one built in.
+    pub fn catalog(&self) -> Result<Cow<'static, Catalog>, CliError> {
+        let user = self.user_catalog_file();
+        if user.exists() {
+            Ok(Cow::Owned(Catalog::load(&user)?))
+        } else {
+            Ok(Cow::Borrowed(Catalog::bundled()))
+        }
+    }
+
+    pub fn user_catalog_file(&self) -> PathBuf {
+        self.paths.data_dir.join("catalog.toml")
+    }
+
+    /// Opens (and on first use creates) the ledger in the data folder.
+    pub async fn ledger(&self) -> Result<llmaas_ledger::Ledger, CliError> {
+        Ok(llmaas_ledger::Ledger::open(&self.paths.ledger_file()).await?)
+    }
+
+    /// The tier's limits with the user's own from the settings.
+    pub fn limits(&self) -> Result<TierLimits, CliError> {
+        let budget = &self.settings.budget;
+        let user = LimitsOverride {
+            monthly_limit: budget.monthly_limit()?,
+            output_tokens_per_hour: budget.output_tokens_per_hour,
+            output_tokens_per_day: budget.output_tokens_per_day,
+        };
+        Ok(TierTable::bundled().limits(self.settings.cloud.tier, Some(&user)))
+    }
+}
+
+fn now() -> Result<DateTime<Utc>, CliError> {
+    match std::env::var("LLMAAS_NOW") {
+        Ok(text) => DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                CliError::Usage(format!("LLMAAS_NOW=`{text}` is not an RFC 3339 time: {e}"))
+            }),
+        Err(_) => Ok(Utc::now()),
+    }
+}

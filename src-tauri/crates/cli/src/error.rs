@@ -1,0 +1,65 @@
+//! Errors of the `llmaas` command and the exit codes scripts can rely on.
+
+use std::process::ExitCode;
+
+/// Exit codes, as documented in `llmaas --help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    Failure = 1,
+    Usage = 2,
+    NotFound = 3,
+    KeychainUnavailable = 4,
+    LimitReached = 5,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Why a command failed. The message is for a person; the kind picks the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Config(#[from] llmaas_config::ConfigError),
+    #[error(transparent)]
+    Secret(#[from] llmaas_config::SecretError),
+    #[error(transparent)]
+    Catalog(#[from] llmaas_catalog::CatalogError),
+    #[error(transparent)]
+    Import(#[from] llmaas_catalog::ImportError),
+    #[error(transparent)]
+    Ledger(#[from] llmaas_ledger::LedgerError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+impl CliError {
+    pub fn exit(&self) -> Exit {
+        use llmaas_config::{ConfigError, SecretError};
+        match self {
+            CliError::Usage(_)
+            | CliError::Config(ConfigError::UnknownKey(_) | ConfigError::InvalidValue { .. })
+            | CliError::Secret(SecretError::Invalid(_)) => Exit::Usage,
+            CliError::NotFound(_) => Exit::NotFound,
+            CliError::Secret(SecretError::Unavailable(_) | SecretError::Locked(_)) => {
+                Exit::KeychainUnavailable
+            }
+            _ => Exit::Failure,
+        }
+    }
+
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
+        let context = context.into();
+        move |source| CliError::Io { context, source }
+    }
+}

@@ -1,0 +1,51 @@
+//! `llmaas`: the command-line front end of LLMaaS Desktop.
+//!
+//! Each subcommand lives in `cmd/`; they share the [`context::Ctx`] (folders,
+//! settings, output mode) and report failures as a typed [`error::CliError`]
+//! whose kind picks the exit code.
+
+mod args;
+mod cmd;
+mod context;
+mod error;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::args::{Cli, Command};
+use crate::context::Ctx;
+use crate::error::{CliError, Exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            // Into the log file only: the person already reads it on stderr below.
+            tracing::info!(error = %e, "command failed");
+            eprintln!("error: {e}");
+            e.exit().into()
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<Exit, CliError> {
+    let mut ctx = Ctx::load(cli.json)?;
+    let _log = llmaas_config::logging::init(&ctx.paths.log_dir, "info", cli.verbose)?;
+    tracing::debug!(command = ?cli.command, "start");
+    // The ledger speaks async (sqlx); one thread is plenty for a command.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::io("starting the async runtime"))?;
+    match &cli.command {
+        Command::Models(args) => cmd::models::run(&ctx, args),
+        Command::Catalog { command } => cmd::catalog::run(&ctx, command),
+        Command::Spend(args) => runtime.block_on(cmd::spend::run(&ctx, args)),
+        Command::Limits => runtime.block_on(cmd::limits::run(&ctx)),
+        Command::Key { command } => cmd::key::run(&ctx, command),
+        Command::Config { command } => cmd::config::run(&mut ctx, command),
+    }
+}
