@@ -18,26 +18,7 @@ pub const SERVICE_ENV: &str = "LLMAAS_KEYCHAIN_SERVICE";
 /// The entry name of the provider's API key.
 pub const API_KEY: &str = "api-key";
 
-/// A secret value. Read it with [`Secret::expose`] at the one place that sends it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself: call this only where it goes on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use llmaas_core::Secret;
 
 /// The keychain failed; never carries the secret.
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +112,7 @@ impl KeychainStore {
 impl SecretStore for KeychainStore {
     fn get(&self, name: &'static str) -> Result<Option<Secret>, SecretError> {
         match self.entry(name)?.get_password() {
-            Ok(value) => Ok(Some(Secret(value))),
+            Ok(value) => Ok(Some(Secret::new(value))),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(..)) => {
                 Err(SecretError::Corrupt(name))
@@ -216,16 +197,6 @@ impl SecretStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_never_prints() {
-        let s = Secret::new("sk-very-secret-value");
-        assert_eq!(format!("{s:?}"), "Secret(***)");
-        let wrapped = Some(s.clone());
-        assert!(!format!("{wrapped:?}").contains("very-secret"));
-        let err = SecretError::Corrupt(API_KEY);
-        assert!(!err.to_string().contains("very-secret"));
-    }
 
     #[test]
     fn keys_are_checked_before_storing() {

@@ -5,53 +5,17 @@
 //! malformed file is reported with its line. The API key is never here: it
 //! lives in the keychain (see [`crate::secrets`]).
 
-use std::fmt;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use llmaas_core::{Money, RoutePolicy, Tier};
+use llmaas_core::{Money, OverBudget, RoutePolicy, Tier};
 use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
 
 /// The provider's documented endpoint (FACTS.md); the path includes `/v1`.
 pub const DEFAULT_BASE_URL: &str = "https://api.ai.cloud-temple.com/v1";
-
-/// What the router does when the budget guard refuses a cloud request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OverBudget {
-    /// Stop the request and say why.
-    #[default]
-    Refuse,
-    /// Run it on this machine instead, when a local model can.
-    Local,
-}
-
-impl FromStr for OverBudget {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "refuse" => Ok(OverBudget::Refuse),
-            "local" => Ok(OverBudget::Local),
-            _ => Err(ConfigError::InvalidValue {
-                key: "routing.over_budget".into(),
-                reason: "expected `refuse` or `local`".into(),
-            }),
-        }
-    }
-}
-
-impl fmt::Display for OverBudget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OverBudget::Refuse => "refuse",
-            OverBudget::Local => "local",
-        })
-    }
-}
 
 /// How to reach the provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -282,7 +246,7 @@ impl Settings {
             "cloud.base_url" => s(&self.cloud.base_url),
             "cloud.tier" => s(self.cloud.tier.as_str()),
             "routing.policy" => s(self.routing.policy.as_str()),
-            "routing.over_budget" => Some(self.routing.over_budget.to_string()),
+            "routing.over_budget" => s(self.routing.over_budget.as_str()),
             "models.chat" => s(&self.models.chat),
             "models.ocr" => s(&self.models.ocr),
             "models.transcription" => s(&self.models.transcription),
@@ -334,7 +298,11 @@ impl Settings {
                     .parse()
                     .map_err(|e: llmaas_core::ParseNameError| invalid(e.to_string()))?;
             }
-            "routing.over_budget" => self.routing.over_budget = value.parse()?,
+            "routing.over_budget" => {
+                self.routing.over_budget = value
+                    .parse()
+                    .map_err(|e: llmaas_core::ParseNameError| invalid(e.to_string()))?;
+            }
             "models.chat" => self.models.chat = name()?,
             "models.ocr" => self.models.ocr = name()?,
             "models.transcription" => self.models.transcription = name()?,

@@ -5,15 +5,23 @@
 //! [`RequestKind`] and [`RequestStatus`] of a ledger row, [`Usage`], and the
 //! [`Clock`] that budgets read. This crate does no I/O.
 
+mod chat;
 mod model;
 mod money;
 mod request;
+mod secret;
 mod tier;
 
+pub use chat::{
+    BackendError, ChatBackend, ChatEvent, ChatRequest, ContentPart, DEFAULT_MAX_TOKENS,
+    EventStream, FinishReason, Message, Role, TokenUsage, ToolCall, ToolChoice, ToolSpec,
+    estimate_tokens,
+};
 pub use model::{Capability, ModelId, UnknownCapability};
 pub use money::{Money, NANOS_PER_EUR, ParseMoneyError};
 pub use request::{
-    Clock, FixedClock, ParseNameError, RequestKind, RequestStatus, Route, RoutePolicy, SystemClock,
-    Usage,
+    Clock, FixedClock, OverBudget, ParseNameError, RequestKind, RequestStatus, Route, RoutePolicy,
+    SystemClock, Usage,
 };
+pub use secret::Secret;
 pub use tier::Tier;

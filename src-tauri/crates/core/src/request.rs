@@ -78,6 +78,24 @@ named_enum! {
 }
 
 named_enum! {
+    /// What the router does when the budget guard refuses a cloud request.
+    OverBudget, "over-budget action" {
+        /// Stop the request and say why.
+        Refuse = "refuse",
+        /// Run it on this machine instead, when a local model can.
+        Local = "local",
+    }
+}
+
+// named_enum! derives no Default, so it is written out.
+#[allow(clippy::derivable_impls)]
+impl Default for OverBudget {
+    fn default() -> Self {
+        OverBudget::Refuse
+    }
+}
+
+named_enum! {
     /// What kind of work a request was, for the ledger and its breakdowns.
     RequestKind, "request kind" {
         Chat = "chat",
