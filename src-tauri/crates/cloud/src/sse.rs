@@ -1,0 +1,214 @@
+//! An incremental Server-Sent Events parser (the WHATWG event-stream format).
+//!
+//! Bytes arrive in whatever pieces TCP and TLS make of them, so the parser
+//! keeps the unfinished line between calls. Lines end with `\n`, `\r\n` or a
+//! lone `\r` (a `\r\n` split across two pieces counts once); `:` starts a
+//! comment (the provider, like most proxies, may send keep-alive comments);
+//! several `data:` lines of one event are joined with `\n`; an event is
+//! dispatched at the blank line after it. An unfinished event at the end of
+//! the input is dropped, as the standard says: a stream cut in the middle of
+//! a chunk must read as a cut, not as a short chunk.
+
+/// One dispatched event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field, when the server named the event type.
+    pub event: Option<String>,
+    /// The `data:` lines, joined with `\n`.
+    pub data: String,
+    /// The last `id:` field seen, if any.
+    pub id: Option<String>,
+}
+
+/// The parser's state between two pieces of input.
+#[derive(Debug, Default)]
+pub struct SseParser {
+    /// The current line, not yet terminated.
+    line: Vec<u8>,
+    /// The previous piece ended with `\r`: a `\n` at the start of the next
+    /// one belongs to the same line ending.
+    after_cr: bool,
+    /// Whether the first line has been seen (to drop a UTF-8 byte-order mark).
+    started: bool,
+    data: String,
+    has_data: bool,
+    event: Option<String>,
+    last_id: Option<String>,
+}
+
+impl SseParser {
+    /// A parser at the start of a stream.
+    pub fn new() -> SseParser {
+        SseParser::default()
+    }
+
+    /// Feeds a piece of the stream; returns the events it completes, in order.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
+        let mut out = Vec::new();
+        let mut rest = bytes;
+        if self.after_cr {
+            self.after_cr = false;
+            if let Some(stripped) = rest.strip_prefix(b"\n") {
+                rest = stripped;
+            }
+        }
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            self.line.extend_from_slice(&rest[..pos]);
+            let was_cr = rest[pos] == b'\r';
+            rest = &rest[pos + 1..];
+            if was_cr {
+                match rest.first() {
+                    Some(b'\n') => rest = &rest[1..],
+                    None => self.after_cr = true,
+                    Some(_) => {}
+                }
+            }
+            let line = std::mem::take(&mut self.line);
+            if let Some(event) = self.line_done(&line) {
+                out.push(event);
+            }
+        }
+        self.line.extend_from_slice(rest);
+        out
+    }
+
+    /// Whether nothing is pending: no partial line and no undispatched event.
+    pub fn is_idle(&self) -> bool {
+        self.line.is_empty() && !self.has_data && self.event.is_none()
+    }
+
+    fn line_done(&mut self, raw: &[u8]) -> Option<SseEvent> {
+        let mut raw = raw;
+        if !self.started {
+            self.started = true;
+            raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
+        }
+        if raw.is_empty() {
+            return self.dispatch();
+        }
+        // A line is complete here, so only truly invalid bytes are replaced.
+        let line = String::from_utf8_lossy(raw);
+        if line.starts_with(':') {
+            return None;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            None => (line.as_ref(), ""),
+        };
+        match field {
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            "event" => self.event = Some(value.to_owned()),
+            "id" if !value.contains('\0') => self.last_id = Some(value.to_owned()),
+            // `retry` concerns EventSource reconnection, which a POST never does.
+            _ => {}
+        }
+        None
+    }
+
+    fn dispatch(&mut self) -> Option<SseEvent> {
+        let event = self.event.take();
+        if !self.has_data {
+            return None;
+        }
+        self.has_data = false;
+        Some(SseEvent {
+            event,
+            data: std::mem::take(&mut self.data),
+            id: self.last_id.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(input: &[u8]) -> Vec<String> {
+        let mut p = SseParser::new();
+        p.push(input).into_iter().map(|e| e.data).collect()
+    }
+
+    /// Feeds `input` cut at every possible place into two pieces, and byte
+    /// by byte, and checks each gives the same events as the whole.
+    fn same_in_every_split(input: &[u8]) -> Vec<SseEvent> {
+        let mut whole = SseParser::new();
+        let expected = whole.push(input);
+        for cut in 0..=input.len() {
+            let mut p = SseParser::new();
+            let mut got = p.push(&input[..cut]);
+            got.extend(p.push(&input[cut..]));
+            assert_eq!(got, expected, "cut at {cut}");
+        }
+        let mut p = SseParser::new();
+        let got: Vec<_> = input
+            .iter()
+            .flat_map(|b| p.push(std::slice::from_ref(b)))
+            .collect();
+        assert_eq!(got, expected, "byte by byte");
+        expected
+    }
+
+    #[test]
+    fn a_real_stream_fed_in_every_split() {
+        let stream = concat!(
+            ": keep-alive\n\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"Bon\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"jour é\"}}]}\r\n\r\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3}}\r\r",
+            "data: [DONE]\n\n"
+        );
+        let events = same_in_every_split(stream.as_bytes());
+        let data: Vec<_> = events.iter().map(|e| e.data.as_str()).collect();
+        assert_eq!(data.len(), 4);
+        assert!(data[1].contains("jour é"));
+        assert_eq!(data[3], "[DONE]");
+    }
+
+    #[test]
+    fn multi_line_data_and_fields() {
+        let events = same_in_every_split(b"event: message\nid: 7\ndata: a\ndata:b\ndata\n\n");
+        assert_eq!(
+            events,
+            vec![SseEvent {
+                event: Some("message".into()),
+                data: "a\nb\n".into(),
+                id: Some("7".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn comments_blank_lines_and_bom() {
+        assert_eq!(all(b"\xEF\xBB\xBFdata: x\n\n"), vec!["x"]);
+        assert_eq!(all(b":c1\n:c2\n\n\n\ndata: y\n\n"), vec!["y"]);
+        // An event with no data is not dispatched.
+        assert!(all(b"event: ping\n\n").is_empty());
+        // Only one space after the colon is removed.
+        assert_eq!(all(b"data:  two\n\n"), vec![" two"]);
+    }
+
+    #[test]
+    fn unfinished_event_is_not_dispatched() {
+        let mut p = SseParser::new();
+        assert!(p.push(b"data: {\"partial\"").is_empty());
+        assert!(!p.is_idle());
+        assert!(p.push(b"\n").is_empty());
+        assert!(!p.is_idle());
+        assert_eq!(p.push(b"\n").len(), 1);
+        assert!(p.is_idle());
+    }
+
+    #[test]
+    fn crlf_split_between_pieces_counts_once() {
+        let mut p = SseParser::new();
+        assert!(p.push(b"data: a\r").is_empty());
+        // The \n completes the \r\n; the next \r\n is the blank line.
+        assert_eq!(p.push(b"\n\r\n").len(), 1);
+    }
+}
