@@ -16,11 +16,13 @@
 mod catalog;
 mod error;
 pub mod import;
+mod live;
 mod model;
 
 pub use catalog::{Catalog, FORMAT_VERSION, Query};
 pub use error::{CatalogError, ImportError};
 pub use import::{ImportReport, ProviderFormat};
+pub use live::{LiveComparison, LiveModel, LiveRow};
 pub use model::{
     DEFAULT_NOTICE_DAYS, Lifecycle, LifecycleState, Model, Retirement, SnapshotRef, Source,
     SourceKind, is_snapshot_label, with_derived_chat,
