@@ -1,0 +1,427 @@
+//! Running a routed chat request: one task per request drives the backend's
+//! stream, forwards its events, falls back when the policy allows, and always
+//! ends by recording exactly one ledger row, whatever the ending.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures_util::StreamExt as _;
+use llmaas_core::{
+    BackendError, ChatEvent, ChatRequest, EventStream, FinishReason, Money, RequestKind,
+    RequestStatus, Route, RoutePolicy, TokenUsage, Usage, estimate_tokens,
+};
+use llmaas_ledger::{Decision, UsageRecord};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::decide::RouteReason;
+use crate::record::record_row;
+use crate::router::{Plan, Router};
+
+/// Events can pile up this far ahead of a slow reader before the backend waits.
+const CHANNEL_DEPTH: usize = 256;
+
+/// What a caller receives while a request runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RouterEvent {
+    /// A piece of the answer.
+    Chat(ChatEvent),
+    /// The request moved to another route before answering (auto fallback).
+    Rerouted {
+        route: Route,
+        reason: RouteReason,
+        model: llmaas_core::ModelId,
+    },
+    /// The end, with what was recorded. Always the last event. (Boxed: it
+    /// is large and comes once, tokens are small and come often.)
+    Finished(Box<Summary>),
+}
+
+/// How a request ended and what it cost: the ledger row, as the user sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// The ledger row's id.
+    pub id: String,
+    pub route: Route,
+    pub reason: RouteReason,
+    pub model: llmaas_core::ModelId,
+    pub status: RequestStatus,
+    pub usage: Usage,
+    /// The token counts are estimates: the backend did not report them.
+    pub estimated: bool,
+    pub cost: Money,
+    pub price_era: String,
+    pub latency_ms: u64,
+    pub ttft_ms: Option<u64>,
+    pub finish_reason: Option<FinishReason>,
+    /// Why it failed or was cut, when it did.
+    pub error: Option<String>,
+    /// Whether the ledger row was written (false only if the disk refused it).
+    pub recorded: bool,
+    /// The budget guard's figures for a cloud request (warnings included).
+    pub budget: Option<Decision>,
+}
+
+/// A running chat request. Read events with `next()` or as a `Stream`;
+/// dropping it or calling [`ChatHandle::cancel`] stops the request at once.
+#[derive(Debug)]
+pub struct ChatHandle {
+    /// The request's id (also the ledger row's).
+    pub id: String,
+    /// The route chosen before sending (a fallback is announced by an event).
+    pub route: Route,
+    pub reason: RouteReason,
+    pub model: llmaas_core::ModelId,
+    /// The budget guard's decision, for warnings (cloud routes only).
+    pub budget: Option<Decision>,
+    events: mpsc::Receiver<RouterEvent>,
+    cancel: CancellationToken,
+}
+
+impl ChatHandle {
+    pub async fn next(&mut self) -> Option<RouterEvent> {
+        self.events.recv().await
+    }
+
+    /// Stops the request; a `Finished` event with status `cancelled` follows.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Reads the whole answer: its text, reasoning, tool calls and summary.
+    pub async fn collect(mut self) -> Collected {
+        let mut out = Collected::default();
+        let mut tools = ToolCalls::default();
+        while let Some(event) = self.next().await {
+            match event {
+                RouterEvent::Chat(ChatEvent::Text { text }) => out.text.push_str(&text),
+                RouterEvent::Chat(ChatEvent::Reasoning { text }) => out.reasoning.push_str(&text),
+                RouterEvent::Chat(ChatEvent::ToolCall {
+                    index,
+                    id,
+                    name,
+                    arguments,
+                }) => {
+                    tools.add(index, id, name, &arguments);
+                }
+                RouterEvent::Chat(_) | RouterEvent::Rerouted { .. } => {}
+                RouterEvent::Finished(summary) => out.summary = Some(*summary),
+            }
+        }
+        out.tool_calls = tools.finish();
+        out
+    }
+}
+
+impl futures_util::Stream for ChatHandle {
+    type Item = RouterEvent;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RouterEvent>> {
+        self.events.poll_recv(cx)
+    }
+}
+
+impl Drop for ChatHandle {
+    fn drop(&mut self) {
+        // The driver also notices the closed channel, but only when it next
+        // has something to send; cancelling stops a silent backend too.
+        self.cancel.cancel();
+    }
+}
+
+/// A whole answer, read by [`ChatHandle::collect`].
+#[derive(Debug, Default, Clone)]
+pub struct Collected {
+    pub text: String,
+    pub reasoning: String,
+    pub tool_calls: Vec<llmaas_core::ToolCall>,
+    /// `None` only if the driver died, which it does not.
+    pub summary: Option<Summary>,
+}
+
+/// Folds tool-call fragments by index.
+#[derive(Debug, Default)]
+struct ToolCalls(std::collections::BTreeMap<u32, llmaas_core::ToolCall>);
+
+impl ToolCalls {
+    fn add(&mut self, index: u32, id: Option<String>, name: Option<String>, arguments: &str) {
+        let call = self
+            .0
+            .entry(index)
+            .or_insert_with(|| llmaas_core::ToolCall {
+                id: String::new(),
+                name: String::new(),
+                arguments: String::new(),
+            });
+        if let Some(id) = id {
+            call.id = id;
+        }
+        if let Some(name) = name {
+            call.name.push_str(&name);
+        }
+        call.arguments.push_str(arguments);
+    }
+
+    fn finish(self) -> Vec<llmaas_core::ToolCall> {
+        self.0.into_values().collect()
+    }
+}
+
+/// Everything the driver task needs.
+pub(crate) struct Drive {
+    pub router: Router,
+    pub policy: RoutePolicy,
+    pub request: ChatRequest,
+    pub plan: Plan,
+    pub project: Option<String>,
+    pub cancel: CancellationToken,
+}
+
+pub(crate) fn spawn_drive(drive: Drive) -> ChatHandle {
+    let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
+    let id = uuid::Uuid::now_v7().to_string();
+    let handle = ChatHandle {
+        id: id.clone(),
+        route: drive.plan.reason.route(),
+        reason: drive.plan.reason.clone(),
+        model: drive.plan.model.clone(),
+        budget: drive.plan.budget,
+        events: rx,
+        cancel: drive.cancel.clone(),
+    };
+    tokio::spawn(run(drive, id, tx));
+    handle
+}
+
+/// What arrived so far, to estimate tokens when the backend does not say.
+#[derive(Default)]
+struct Progress {
+    answered: bool,
+    output_bytes: String,
+    reported: Option<TokenUsage>,
+    finish: Option<FinishReason>,
+    ttft_ms: Option<u64>,
+}
+
+enum End {
+    Finished,
+    /// The stream ended without a finish reason.
+    Eof,
+    Cancelled,
+    Failed(BackendError),
+}
+
+async fn run(d: Drive, id: String, tx: mpsc::Sender<RouterEvent>) {
+    let started = Instant::now();
+    let mut reason = d.plan.reason.clone();
+    let mut model = d.plan.model.clone();
+    let mut route = reason.route();
+    let mut progress = Progress::default();
+    let mut stream = backend_stream(&d.router, route, &d.request, &model);
+
+    let end = loop {
+        let next = tokio::select! {
+            biased;
+            () = d.cancel.cancelled() => break End::Cancelled,
+            () = tx.closed() => break End::Cancelled,
+            next = stream.next() => next,
+        };
+        match next {
+            Some(Ok(event)) => {
+                if route == Route::Cloud && !progress.answered {
+                    d.router.note_cloud_ok();
+                }
+                note(&mut progress, &event, started);
+                if tx.send(RouterEvent::Chat(event)).await.is_err() {
+                    break End::Cancelled;
+                }
+            }
+            Some(Err(error)) => {
+                if route == Route::Cloud {
+                    d.router.note_cloud_error(&error);
+                }
+                if let Some(local_model) = fallback(&d, route, &progress, &error) {
+                    tracing::warn!(%error, "cloud failed before answering; auto falls back to local");
+                    reason = RouteReason::CloudFailed {
+                        error: error.to_string(),
+                    };
+                    route = Route::Local;
+                    model = local_model;
+                    let ev = RouterEvent::Rerouted {
+                        route,
+                        reason: reason.clone(),
+                        model: model.clone(),
+                    };
+                    if tx.send(ev).await.is_err() {
+                        break End::Cancelled;
+                    }
+                    stream = backend_stream(&d.router, route, &d.request, &model);
+                    continue;
+                }
+                break End::Failed(error);
+            }
+            None if progress.finish.is_some() => break End::Finished,
+            None => break End::Eof,
+        }
+    };
+    // Dropping the backend stream now closes the HTTP connection at once.
+    drop(stream);
+
+    let (status, error) = match end {
+        End::Finished => (RequestStatus::Done, None),
+        End::Eof => (
+            RequestStatus::Cut,
+            Some("the stream ended before its finish".to_owned()),
+        ),
+        End::Cancelled => (RequestStatus::Cancelled, None),
+        End::Failed(e) if progress.answered => (RequestStatus::Cut, Some(e.to_string())),
+        End::Failed(e) => (RequestStatus::Failed, Some(e.to_string())),
+    };
+    let (usage, estimated) = usage_of(&d.request, &progress, status);
+    let at = d.router.inner.clock.now();
+    let (cost, price_era) = match d
+        .router
+        .inner
+        .config
+        .prices
+        .price(route, at.date_naive(), &usage)
+    {
+        Ok((cost, era)) => (cost.total, era),
+        Err(e) => {
+            tracing::error!(error = %e, "no price for this date; recorded at 0");
+            (Money::ZERO, "unknown".to_owned())
+        }
+    };
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let row = UsageRecord {
+        id: id.clone(),
+        at,
+        route,
+        model: model.clone(),
+        kind: RequestKind::Chat,
+        status,
+        usage,
+        cost,
+        price_era: price_era.clone(),
+        latency_ms: Some(latency_ms),
+        ttft_ms: progress.ttft_ms,
+        project: d.project.clone(),
+        estimated,
+    };
+    let recorded = record_row(&d.router.inner.ledger, &row).await;
+    let summary = Summary {
+        id,
+        route,
+        reason,
+        model,
+        status,
+        usage,
+        estimated,
+        cost,
+        price_era,
+        latency_ms,
+        ttft_ms: progress.ttft_ms,
+        finish_reason: progress.finish,
+        error,
+        recorded,
+        budget: d.plan.budget,
+    };
+    tracing::info!(id = %summary.id, status = %summary.status, route = %summary.route, cost = %summary.cost, "chat finished");
+    // The caller may be gone (cancelled by dropping): the row is what matters.
+    let _ = tx.send(RouterEvent::Finished(Box::new(summary))).await;
+}
+
+fn backend_stream(
+    router: &Router,
+    route: Route,
+    request: &ChatRequest,
+    model: &llmaas_core::ModelId,
+) -> EventStream {
+    let mut request = request.clone();
+    request.model = model.clone();
+    let unavailable = |what: &str| -> EventStream {
+        let e = BackendError::Engine(format!("no {what} backend"));
+        Box::pin(futures_util::stream::once(async move { Err(e) }))
+    };
+    match route {
+        Route::Cloud => match &router.inner.cloud {
+            Some(cloud) => llmaas_core::ChatBackend::chat(cloud, request),
+            None => unavailable("cloud"),
+        },
+        Route::Local => match &router.inner.local {
+            Some(local) => local.chat(request),
+            None => unavailable("local"),
+        },
+    }
+}
+
+/// The local model to fall back on after a cloud failure, when allowed:
+/// policy auto, nothing answered yet, a failure that says the cloud is out of
+/// reach (or the key or model refused), and a local engine for it.
+fn fallback(
+    d: &Drive,
+    route: Route,
+    progress: &Progress,
+    error: &BackendError,
+) -> Option<llmaas_core::ModelId> {
+    let cloud_out = error.is_unreachable()
+        || matches!(
+            error,
+            BackendError::Unauthorized(_) | BackendError::ModelNotFound(_)
+        );
+    if route != Route::Cloud || d.policy != RoutePolicy::Auto || progress.answered || !cloud_out {
+        return None;
+    }
+    d.router.local_model_for(&d.request.model)
+}
+
+fn note(p: &mut Progress, event: &ChatEvent, started: Instant) {
+    let first_token = |p: &mut Progress| {
+        if !p.answered {
+            p.answered = true;
+            p.ttft_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+        }
+    };
+    match event {
+        ChatEvent::Text { text } | ChatEvent::Reasoning { text } => {
+            first_token(p);
+            p.output_bytes.push_str(text);
+        }
+        ChatEvent::ToolCall {
+            name, arguments, ..
+        } => {
+            first_token(p);
+            p.output_bytes.push_str(name.as_deref().unwrap_or_default());
+            p.output_bytes.push_str(arguments);
+        }
+        ChatEvent::Usage { usage } => p.reported = Some(*usage),
+        ChatEvent::Finished { reason } => p.finish = Some(reason.clone()),
+    }
+}
+
+/// The row's token counts: what the backend reported, else an estimate of
+/// what was billed (the prompt once it was sent, and what came back).
+fn usage_of(request: &ChatRequest, p: &Progress, status: RequestStatus) -> (Usage, bool) {
+    if let Some(u) = p.reported {
+        let usage = Usage {
+            input_tokens: u.prompt_tokens,
+            output_tokens: u.completion_tokens,
+            reasoning_tokens: u.reasoning_tokens.unwrap_or(0).min(u.completion_tokens),
+            audio_seconds: 0,
+        };
+        return (usage, false);
+    }
+    // A request refused before any answer (an HTTP error) was not billed.
+    if status == RequestStatus::Failed {
+        return (Usage::default(), false);
+    }
+    let usage = Usage {
+        input_tokens: request.estimate_input_tokens(),
+        output_tokens: estimate_tokens(&p.output_bytes),
+        reasoning_tokens: 0,
+        audio_seconds: 0,
+    };
+    (usage, true)
+}
