@@ -22,5 +22,6 @@ step "tests"
 export LLMAAS_REQUIRE_KEYCHAIN=1
 dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 
-step "ledger benchmark (smoke: 20,000 rows; the full run is in the README)"
+step "benchmarks (smoke runs; the full runs are in the README)"
 LEDGER_BENCH_ROWS=20000 cargo bench -p llmaas-ledger --bench ledger --profile dev --locked
+ROUTER_BENCH_RUNS=5 ROUTER_BENCH_WORDS=100 cargo bench -p llmaas-sim --bench router_overhead --profile dev --locked

@@ -28,6 +28,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Chat with a model: streams the answer, then its route, tokens and cost.
+    Chat(ChatArgs),
+    /// Embed texts (arguments, or one per line on stdin).
+    Embed(EmbedArgs),
     /// List and search the model catalogue.
     Models(ModelsArgs),
     /// Update the catalogue from the provider's published files.
@@ -72,6 +76,87 @@ pub struct ModelsArgs {
     /// Only models whose end of support falls within this many days.
     #[arg(long, value_name = "DAYS")]
     pub retiring_within: Option<u32>,
+
+    /// Ask the provider which models it serves now, and compare with the catalogue.
+    #[arg(long, conflicts_with_all = ["capability", "search", "all", "retiring_within"])]
+    pub live: bool,
+}
+
+/// Where a request may run, overriding the `routing.policy` setting.
+#[derive(Debug, Args, Default)]
+#[group(multiple = false)]
+pub struct RouteFlags {
+    /// Run on this machine.
+    #[arg(long)]
+    pub local: bool,
+    /// Run in the cloud.
+    #[arg(long)]
+    pub cloud: bool,
+    /// The cloud when it can, this machine when it cannot.
+    #[arg(long)]
+    pub auto: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The model (default: the `models.chat` setting).
+    #[arg(short, long)]
+    pub model: Option<String>,
+
+    #[command(flatten)]
+    pub route: RouteFlags,
+
+    /// Never send this to the cloud: run locally or not at all.
+    #[arg(long)]
+    pub confidential: bool,
+
+    /// A system prompt.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+
+    /// Attach an image (PNG, JPEG, WebP, GIF) for a vision model; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub image: Vec<PathBuf>,
+
+    /// Output cap (the provider's default is 1024).
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+
+    /// Sampling temperature, 0 to 2.
+    #[arg(long)]
+    pub temperature: Option<f32>,
+
+    /// Do not show the model's reasoning.
+    #[arg(long)]
+    pub hide_reasoning: bool,
+
+    /// Project tag for the ledger (default: the `budget.project` setting).
+    #[arg(long)]
+    pub project: Option<String>,
+
+    /// An interactive session: one message per line, `/exit` or end of input to stop.
+    #[arg(short, long, conflicts_with = "json")]
+    pub interactive: bool,
+
+    /// The message; read from stdin when absent.
+    pub prompt: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// The embedding model (default: the `models.embedding` setting).
+    #[arg(short, long)]
+    pub model: Option<String>,
+
+    #[command(flatten)]
+    pub route: RouteFlags,
+
+    /// Project tag for the ledger.
+    #[arg(long)]
+    pub project: Option<String>,
+
+    /// Texts to embed; one per line on stdin when absent.
+    pub texts: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,13 @@ use std::path::PathBuf;
 use chrono::{DateTime, Local, Utc};
 use llmaas_catalog::Catalog;
 use llmaas_config::{Paths, Settings};
-use llmaas_ledger::{LimitsOverride, TierLimits, TierTable};
+use std::sync::Arc;
+
+use llmaas_cloud::{CloudClient, CloudConfig};
+use llmaas_config::secrets::API_KEY;
+use llmaas_config::{KeychainStore, Secret, SecretStore as _};
+use llmaas_ledger::{LimitsOverride, PriceBook, TierLimits, TierTable};
+use llmaas_router::{Router, RouterConfig};
 
 use crate::error::CliError;
 
@@ -61,6 +67,34 @@ impl Ctx {
         Ok(llmaas_ledger::Ledger::open(&self.paths.ledger_file()).await?)
     }
 
+    /// The API base URL: `LLMAAS_BASE_URL`, else the settings.
+    pub fn base_url(&self) -> String {
+        std::env::var("LLMAAS_BASE_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| self.settings.cloud.base_url.clone())
+    }
+
+    /// The router over the cloud client, the ledger and the user's settings.
+    pub async fn router(&self) -> Result<Router, CliError> {
+        let cloud = CloudClient::new(CloudConfig::new(self.base_url(), api_key()))
+            .map_err(|e| CliError::Usage(format!("cannot set up the cloud client: {e}")))?;
+        let config = RouterConfig {
+            policy: self.settings.routing.policy,
+            over_budget: self.settings.routing.over_budget,
+            limits: self.limits()?,
+            prices: PriceBook::bundled(),
+            project: self.settings.budget.project.clone(),
+            local_default_model: None,
+        };
+        let catalog = Arc::new(self.catalog()?.into_owned());
+        Ok(Router::builder(self.ledger().await?)
+            .cloud(cloud)
+            .catalog(catalog)
+            .config(config)
+            .build())
+    }
+
     /// The tier's limits with the user's own from the settings.
     pub fn limits(&self) -> Result<TierLimits, CliError> {
         let budget = &self.settings.budget;
@@ -81,5 +115,24 @@ fn now() -> Result<DateTime<Utc>, CliError> {
                 CliError::Usage(format!("LLMAAS_NOW=`{text}` is not an RFC 3339 time: {e}"))
             }),
         Err(_) => Ok(Utc::now()),
+    }
+}
+
+/// The API key: `LLMAAS_API_KEY` (used as is, never stored), else the
+/// keychain. A keychain that cannot be reached means no key, not a failure:
+/// local routes still work.
+pub fn api_key() -> Option<Secret> {
+    if let Some(key) = std::env::var("LLMAAS_API_KEY")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Some(Secret::new(key.trim()));
+    }
+    match KeychainStore::open().and_then(|k| k.get(API_KEY)) {
+        Ok(key) => key,
+        Err(e) => {
+            tracing::warn!(error = %e, "no keychain; continuing without an API key");
+            None
+        }
     }
 }

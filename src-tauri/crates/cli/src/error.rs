@@ -11,6 +11,8 @@ pub enum Exit {
     NotFound = 3,
     KeychainUnavailable = 4,
     LimitReached = 5,
+    /// Stopped by Ctrl-C, as shells expect (128 + SIGINT).
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {
@@ -35,6 +37,10 @@ pub enum CliError {
     #[error(transparent)]
     Import(#[from] llmaas_catalog::ImportError),
     #[error(transparent)]
+    Router(#[from] llmaas_router::RouterError),
+    #[error(transparent)]
+    Cloud(#[from] llmaas_cloud::CloudError),
+    #[error(transparent)]
     Ledger(#[from] llmaas_ledger::LedgerError),
     #[error("{context}: {source}")]
     Io {
@@ -50,7 +56,12 @@ impl CliError {
             CliError::Usage(_)
             | CliError::Config(ConfigError::UnknownKey(_) | ConfigError::InvalidValue { .. })
             | CliError::Secret(SecretError::Invalid(_)) => Exit::Usage,
-            CliError::NotFound(_) => Exit::NotFound,
+            CliError::NotFound(_) | CliError::Router(llmaas_router::RouterError::NoApiKey) => {
+                Exit::NotFound
+            }
+            CliError::Router(llmaas_router::RouterError::BudgetRefused { .. }) => {
+                Exit::LimitReached
+            }
             CliError::Secret(SecretError::Unavailable(_) | SecretError::Locked(_)) => {
                 Exit::KeychainUnavailable
             }

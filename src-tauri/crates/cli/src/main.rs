@@ -41,6 +41,9 @@ fn run(cli: &Cli) -> Result<Exit, CliError> {
         .build()
         .map_err(CliError::io("starting the async runtime"))?;
     match &cli.command {
+        Command::Chat(args) => runtime.block_on(cmd::chat::run(&ctx, args)),
+        Command::Embed(args) => runtime.block_on(cmd::embed::run(&ctx, args)),
+        Command::Models(args) if args.live => runtime.block_on(cmd::live::run(&ctx)),
         Command::Models(args) => cmd::models::run(&ctx, args),
         Command::Catalog { command } => cmd::catalog::run(&ctx, command),
         Command::Spend(args) => runtime.block_on(cmd::spend::run(&ctx, args)),

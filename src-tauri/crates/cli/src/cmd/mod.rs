@@ -1,8 +1,11 @@
 //! One module per subcommand.
 
 pub mod catalog;
+pub mod chat;
 pub mod config;
+pub mod embed;
 pub mod key;
 pub mod limits;
+pub mod live;
 pub mod models;
 pub mod spend;

@@ -195,7 +195,7 @@ fn capabilities(m: &Model) -> String {
     }
 }
 
-fn status(state: LifecycleState) -> String {
+pub(crate) fn status(state: LifecycleState) -> String {
     match state {
         LifecycleState::Live => "live".to_owned(),
         LifecycleState::EndingSoon {
