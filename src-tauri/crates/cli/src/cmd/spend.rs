@@ -143,9 +143,14 @@ fn print_human(r: &Report, by: Option<SpendBy>) -> Result<(), CliError> {
             "Forecast for the month's end: {:.2} at {:.2} a day (pace of the last {} days).",
             f.projected, f.per_day, PACE_DAYS
         ))?;
-        if let (Some(limit), Some(days)) = (f.limit, f.days_until_limit) {
+        // Only a limit reached within the month is news; later, the month resets it.
+        if let (Some(limit), Some(days), Some(when)) =
+            (f.limit, f.days_until_limit, f.limit_reached_at)
+            && when < f.month.end
+        {
             output::line(format_args!(
-                "At this pace the monthly limit of {limit:.2} is reached in {days} days."
+                "At this pace the monthly limit of {limit:.2} is reached in {days} days ({}).",
+                when.with_timezone(&chrono::Local).format("%Y-%m-%d")
             ))?;
         }
     }
