@@ -1,57 +1,26 @@
-//! Just enough of base64, PNG, JPEG and WAV to check what clients send, without
-//! pulling image or audio crates into a test tool.
+//! Just enough of PNG, JPEG and WAV to check what clients send, without pulling
+//! image or audio crates into a test tool; base64 through the base64 crate.
 
-/// Decodes standard base64 (padding optional, ASCII whitespace ignored).
+use base64::Engine as _;
+
+/// Decodes base64, standard or URL-safe alphabet, padding optional (clients vary).
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' | b'-' => Some(62),
-            b'/' | b'_' => Some(63),
-            _ => None,
-        }
-    }
-    let clean: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    let body = clean
-        .strip_suffix(b"==")
-        .or_else(|| clean.strip_suffix(b"="))
-        .unwrap_or(&clean);
-    if body.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
-    for chunk in body.chunks(4) {
-        let mut acc = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            acc |= value(c)? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
+    use base64::engine::DecodePaddingMode;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurposeConfig =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let clean: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let standard = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+    let url_safe = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+    standard
+        .decode(&clean)
+        .or_else(|_| url_safe.decode(&clean))
+        .ok()
 }
 
 /// Encodes standard base64 with padding.
 pub fn base64_encode(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let mut acc = 0u32;
-        for (i, &b) in chunk.iter().enumerate() {
-            acc |= u32::from(b) << (16 - 8 * i);
-        }
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let idx = (acc >> (18 - 6 * i)) & 63;
-                out.push(char::from(ALPHABET[idx as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 /// The media type and bytes of a `data:<type>;base64,<data>` URL.

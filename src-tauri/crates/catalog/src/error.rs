@@ -119,11 +119,7 @@ impl fmt::Display for Where<'_> {
     }
 }
 
-/// The 1-based line that holds byte `offset` of `text` (clamped to the text).
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end].split(|&b| b == b'\n').count()
-}
+pub(crate) use llmaas_core::line_at as line_of;
 
 #[cfg(test)]
 mod tests {

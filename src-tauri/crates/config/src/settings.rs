@@ -181,7 +181,7 @@ impl Settings {
     /// Parses settings text; `path` only names the file in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Settings, ConfigError> {
         let settings: Settings = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|span| line_of(text, span.start));
+            let line = e.span().map(|span| llmaas_core::line_at(text, span.start));
             ConfigError::Malformed {
                 path: path.to_owned(),
                 line,
@@ -322,11 +322,6 @@ impl Settings {
         }
         self.validate()
     }
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).unwrap_or(text).matches('\n').count() + 1
 }
 
 #[cfg(test)]

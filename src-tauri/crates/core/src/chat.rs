@@ -247,6 +247,19 @@ pub struct TokenUsage {
     pub reasoning_tokens: Option<u64>,
 }
 
+impl From<TokenUsage> for crate::Usage {
+    /// The ledger's counts. A backend that claims more reasoning than output
+    /// is held to its output: reasoning is a part of it.
+    fn from(u: TokenUsage) -> crate::Usage {
+        crate::Usage {
+            input_tokens: u.prompt_tokens,
+            output_tokens: u.completion_tokens,
+            reasoning_tokens: u.reasoning_tokens.unwrap_or(0).min(u.completion_tokens),
+            audio_seconds: 0,
+        }
+    }
+}
+
 /// A piece of a streamed answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

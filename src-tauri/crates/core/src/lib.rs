@@ -10,6 +10,7 @@ mod model;
 mod money;
 mod request;
 mod secret;
+mod text;
 mod tier;
 
 pub use chat::{
@@ -24,4 +25,5 @@ pub use request::{
     SystemClock, Usage,
 };
 pub use secret::Secret;
+pub use text::line_at;
 pub use tier::Tier;

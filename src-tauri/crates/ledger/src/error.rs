@@ -94,11 +94,7 @@ fn line_suffix(line: Option<usize>) -> String {
 /// The ledger's result type.
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
 
-/// 1-based line of a byte offset in `text`.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.get(..end).unwrap_or(text).matches('\n').count() + 1
-}
+pub(crate) use llmaas_core::line_at as line_of;
 
 /// Deserialises an amount written as a decimal string ("1.80") into
 /// [`Money`](llmaas_core::Money) without a float; the error carries the

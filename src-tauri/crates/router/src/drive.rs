@@ -94,18 +94,13 @@ impl ChatHandle {
     /// Reads the whole answer: its text, reasoning, tool calls and summary.
     pub async fn collect(mut self) -> Collected {
         let mut out = Collected::default();
-        let mut tools = ToolCalls::default();
+        let mut tools = llmaas_cloud::ToolCallAssembler::new();
         while let Some(event) = self.next().await {
             match event {
                 RouterEvent::Chat(ChatEvent::Text { text }) => out.text.push_str(&text),
                 RouterEvent::Chat(ChatEvent::Reasoning { text }) => out.reasoning.push_str(&text),
-                RouterEvent::Chat(ChatEvent::ToolCall {
-                    index,
-                    id,
-                    name,
-                    arguments,
-                }) => {
-                    tools.add(index, id, name, &arguments);
+                RouterEvent::Chat(event @ ChatEvent::ToolCall { .. }) => {
+                    tools.push_event(&event);
                 }
                 RouterEvent::Chat(_) | RouterEvent::Rerouted { .. } => {}
                 RouterEvent::Finished(summary) => out.summary = Some(*summary),
@@ -139,34 +134,6 @@ pub struct Collected {
     pub tool_calls: Vec<llmaas_core::ToolCall>,
     /// `None` only if the driver died, which it does not.
     pub summary: Option<Summary>,
-}
-
-/// Folds tool-call fragments by index.
-#[derive(Debug, Default)]
-struct ToolCalls(std::collections::BTreeMap<u32, llmaas_core::ToolCall>);
-
-impl ToolCalls {
-    fn add(&mut self, index: u32, id: Option<String>, name: Option<String>, arguments: &str) {
-        let call = self
-            .0
-            .entry(index)
-            .or_insert_with(|| llmaas_core::ToolCall {
-                id: String::new(),
-                name: String::new(),
-                arguments: String::new(),
-            });
-        if let Some(id) = id {
-            call.id = id;
-        }
-        if let Some(name) = name {
-            call.name.push_str(&name);
-        }
-        call.arguments.push_str(arguments);
-    }
-
-    fn finish(self) -> Vec<llmaas_core::ToolCall> {
-        self.0.into_values().collect()
-    }
 }
 
 /// Everything the driver task needs.
@@ -405,13 +372,7 @@ fn note(p: &mut Progress, event: &ChatEvent, started: Instant) {
 /// what was billed (the prompt once it was sent, and what came back).
 fn usage_of(request: &ChatRequest, p: &Progress, status: RequestStatus) -> (Usage, bool) {
     if let Some(u) = p.reported {
-        let usage = Usage {
-            input_tokens: u.prompt_tokens,
-            output_tokens: u.completion_tokens,
-            reasoning_tokens: u.reasoning_tokens.unwrap_or(0).min(u.completion_tokens),
-            audio_seconds: 0,
-        };
-        return (usage, false);
+        return (u.into(), false);
     }
     // A request refused before any answer (an HTTP error) was not billed.
     if status == RequestStatus::Failed {

@@ -140,12 +140,7 @@ impl Router {
         if let Some(e) = &error {
             self.note_cloud_error(e);
         }
-        let usage = reported.map_or_else(Usage::default, |u| Usage {
-            input_tokens: u.prompt_tokens,
-            output_tokens: u.completion_tokens,
-            reasoning_tokens: u.reasoning_tokens.unwrap_or(0).min(u.completion_tokens),
-            audio_seconds: 0,
-        });
+        let usage = reported.map(Usage::from).unwrap_or_default();
         let at = self.inner.clock.now();
         let (cost, price_era) =
             self.config()
