@@ -120,29 +120,29 @@ fn wav_duration(data: &[u8]) -> Option<f64> {
     None
 }
 
+/// A 16-bit mono PCM WAV of `seconds` of silence.
+pub fn silent_wav(seconds: u32, rate: u32) -> Vec<u8> {
+    let data_len = seconds * rate * 2;
+    let mut v = Vec::new();
+    v.extend_from_slice(b"RIFF");
+    v.extend_from_slice(&(36 + data_len).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&rate.to_le_bytes());
+    v.extend_from_slice(&(rate * 2).to_le_bytes());
+    v.extend_from_slice(&2u16.to_le_bytes());
+    v.extend_from_slice(&16u16.to_le_bytes());
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&data_len.to_le_bytes());
+    v.resize(v.len() + data_len as usize, 0);
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A 16-bit mono PCM WAV of `seconds` of silence.
-    pub fn wav(seconds: u32, rate: u32) -> Vec<u8> {
-        let data_len = seconds * rate * 2;
-        let mut v = Vec::new();
-        v.extend_from_slice(b"RIFF");
-        v.extend_from_slice(&(36 + data_len).to_le_bytes());
-        v.extend_from_slice(b"WAVEfmt ");
-        v.extend_from_slice(&16u32.to_le_bytes());
-        v.extend_from_slice(&1u16.to_le_bytes());
-        v.extend_from_slice(&1u16.to_le_bytes());
-        v.extend_from_slice(&rate.to_le_bytes());
-        v.extend_from_slice(&(rate * 2).to_le_bytes());
-        v.extend_from_slice(&2u16.to_le_bytes());
-        v.extend_from_slice(&16u16.to_le_bytes());
-        v.extend_from_slice(b"data");
-        v.extend_from_slice(&data_len.to_le_bytes());
-        v.resize(v.len() + data_len as usize, 0);
-        v
-    }
 
     #[test]
     fn base64_round_trips() {
@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn wav_duration_comes_from_the_header() {
-        let d = audio_duration(&wav(3, 16_000)).unwrap();
+        let d = audio_duration(&silent_wav(3, 16_000)).unwrap();
         assert!((d - 3.0).abs() < 1e-9, "{d}");
         assert_eq!(audio_duration(b"not audio at all"), None);
         assert_eq!(audio_duration(b""), None);

@@ -541,3 +541,49 @@ fn png_data_url(w: u32, h: u32) -> String {
         llmaas_sim::media::base64_encode(&png)
     )
 }
+
+#[tokio::test]
+async fn transcription_is_billed_per_started_minute() {
+    let w = world(SimConfig::default()).await;
+    let router = w.router(RoutePolicy::Auto);
+    let request = llmaas_cloud::TranscriptionRequest {
+        file_name: "meeting.wav".into(),
+        bytes: llmaas_sim::media::silent_wav(61, 16_000).into(),
+        mime: "audio/wav".into(),
+        model: "whisper-1".into(),
+        language: Some("fr".into()),
+        prompt: None,
+        task: None,
+    };
+    let t = router
+        .transcribe(request, Some(61), RequestOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(t.transcription.segments.len(), 3, "30 s segments");
+    assert_eq!(t.transcription.language.as_deref(), Some("fr"));
+    assert_eq!(t.summary.usage.audio_seconds, 61);
+    // 61 s is two started minutes at 0.01 € each.
+    assert_eq!(t.summary.cost, llmaas_core::Money::from_nanos(20_000_000));
+    let row = w.ledger.get(&t.summary.id).await.unwrap().unwrap();
+    assert_eq!(row.kind, llmaas_core::RequestKind::Transcription);
+    // A confidential meeting is never uploaded.
+    let opts = RequestOptions {
+        confidential: true,
+        ..RequestOptions::default()
+    };
+    let request = llmaas_cloud::TranscriptionRequest {
+        file_name: "secret.wav".into(),
+        bytes: llmaas_sim::media::silent_wav(1, 16_000).into(),
+        mime: "audio/wav".into(),
+        model: "whisper-1".into(),
+        language: None,
+        prompt: None,
+        task: None,
+    };
+    w.sim.clear_requests();
+    assert!(matches!(
+        router.transcribe(request, None, opts).await,
+        Err(RouterError::CloudOnly { .. })
+    ));
+    assert_eq!(w.sim.request_count(), 0);
+}

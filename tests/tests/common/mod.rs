@@ -103,23 +103,9 @@ pub fn image_message(model: &str, prompt: &str, image: &[u8]) -> Value {
     ]}]})
 }
 
+/// 16 kHz mono PCM silence.
 pub fn wav(seconds: u32) -> Vec<u8> {
-    let rate: u32 = 16_000;
-    let data_len = seconds * rate * 2;
-    let mut v = b"RIFF".to_vec();
-    v.extend_from_slice(&(36 + data_len).to_le_bytes());
-    v.extend_from_slice(b"WAVEfmt ");
-    v.extend_from_slice(&16u32.to_le_bytes());
-    v.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    v.extend_from_slice(&1u16.to_le_bytes()); // mono
-    v.extend_from_slice(&rate.to_le_bytes());
-    v.extend_from_slice(&(rate * 2).to_le_bytes());
-    v.extend_from_slice(&2u16.to_le_bytes());
-    v.extend_from_slice(&16u16.to_le_bytes());
-    v.extend_from_slice(b"data");
-    v.extend_from_slice(&data_len.to_le_bytes());
-    v.resize(v.len() + data_len as usize, 0);
-    v
+    llmaas_sim::media::silent_wav(seconds, 16_000)
 }
 
 pub async fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {

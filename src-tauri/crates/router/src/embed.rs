@@ -1,22 +1,29 @@
-//! Embeddings and plain completions: cloud-only for now (no local engine does
-//! them yet), policed and recorded like chat.
+//! Embeddings, plain completions and transcriptions: cloud-only for now (no
+//! local engine does them yet), policed and recorded like chat.
 
 use std::time::Instant;
 
-use llmaas_cloud::{CloudError, CompletionRequest};
-use llmaas_core::{BackendError, ModelId, RequestKind, RequestStatus, Route, TokenUsage, Usage};
+use llmaas_cloud::{CloudError, CompletionRequest, Transcription, TranscriptionRequest};
+use llmaas_core::{BackendError, ModelId, RequestKind, RequestStatus, Route, Usage};
 use llmaas_ledger::UsageRecord;
 use serde::Serialize;
 
 use crate::decide::RouteReason;
 use crate::record::record_row;
-use crate::router::{RequestOptions, Router};
+use crate::router::{Demand, RequestOptions, Router};
 use crate::{RouterError, Summary};
 
 /// Vectors, in the order of the inputs, with the request's summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct Embedded {
     pub vectors: Vec<Vec<f32>>,
+    pub summary: Summary,
+}
+
+/// A transcription with the request's summary.
+#[derive(Debug, Clone)]
+pub struct Transcribed {
+    pub transcription: Transcription,
     pub summary: Summary,
 }
 
@@ -37,13 +44,21 @@ impl Router {
     ) -> Result<Embedded, RouterError> {
         let input_estimate = inputs.iter().map(|t| llmaas_core::estimate_tokens(t)).sum();
         let (cloud, reason) = self
-            .cloud_only("embedding", model, &options, input_estimate, 0)
+            .cloud_only(
+                "embedding",
+                model,
+                &options,
+                Demand {
+                    input: input_estimate,
+                    ..Demand::default()
+                },
+            )
             .await?;
         let started = Instant::now();
         let result = cloud.embeddings(model.as_str(), inputs).await;
         let (vectors, usage) = match &result {
-            Ok(e) => (e.vectors.clone(), Some(e.usage)),
-            Err(_) => (Vec::new(), None),
+            Ok(e) => (e.vectors.clone(), Usage::from(e.usage)),
+            Err(_) => (Vec::new(), Usage::default()),
         };
         let summary = self
             .finish(
@@ -73,13 +88,22 @@ impl Router {
         );
         let estimate = llmaas_core::estimate_tokens(&request.prompt);
         let (cloud, reason) = self
-            .cloud_only("completion", &model, &options, estimate, max_output)
+            .cloud_only(
+                "completion",
+                &model,
+                &options,
+                Demand {
+                    input: estimate,
+                    max_output,
+                    audio_seconds: 0,
+                },
+            )
             .await?;
         let started = Instant::now();
         let result = cloud.completion(request).await;
         let (text, usage) = match &result {
-            Ok(c) => (c.text.clone(), c.usage),
-            Err(_) => (String::new(), None),
+            Ok(c) => (c.text.clone(), c.usage.map(Usage::from).unwrap_or_default()),
+            Err(_) => (String::new(), Usage::default()),
         };
         let summary = self
             .finish(
@@ -95,19 +119,84 @@ impl Router {
         Ok(Completed { text, summary })
     }
 
+    /// Transcribes a recording. `audio_seconds`, when the caller knows it,
+    /// lets the budget guard price the worst case before sending (every
+    /// started minute is due); the ledger row takes the duration the
+    /// transcript covers when it is longer.
+    pub async fn transcribe(
+        &self,
+        request: TranscriptionRequest,
+        audio_seconds: Option<u64>,
+        options: RequestOptions,
+    ) -> Result<Transcribed, RouterError> {
+        let model = ModelId::new(request.model.clone());
+        let (cloud, reason) = self
+            .cloud_only(
+                "transcription",
+                &model,
+                &options,
+                Demand {
+                    audio_seconds: audio_seconds.unwrap_or(0),
+                    ..Demand::default()
+                },
+            )
+            .await?;
+        let started = Instant::now();
+        let result = cloud.transcribe(request).await;
+        let usage = match &result {
+            Ok(t) => {
+                // Whole seconds, rounded up: a started second of a started minute is due.
+                let covered = t
+                    .segments
+                    .iter()
+                    .map(|s| s.end)
+                    .fold(0.0_f64, f64::max)
+                    .ceil();
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let covered = if covered.is_finite() && covered > 0.0 {
+                    covered as u64
+                } else {
+                    0
+                };
+                Usage {
+                    audio_seconds: covered.max(audio_seconds.unwrap_or(0)),
+                    ..Usage::default()
+                }
+            }
+            Err(_) => Usage::default(),
+        };
+        let (transcription, error) = match result {
+            Ok(t) => (Some(t), None),
+            Err(e) => (None, Some(e)),
+        };
+        let summary = self
+            .finish(
+                RequestKind::Transcription,
+                &model,
+                reason,
+                &options,
+                started,
+                usage,
+                error,
+            )
+            .await?;
+        let transcription =
+            transcription.expect("finish returns the error when there is no transcription");
+        Ok(Transcribed {
+            transcription,
+            summary,
+        })
+    }
+
     async fn cloud_only(
         &self,
         what: &'static str,
         model: &ModelId,
         options: &RequestOptions,
-        input: u64,
-        max_output: u64,
+        demand: Demand,
     ) -> Result<(llmaas_cloud::CloudClient, RouteReason), RouterError> {
         let policy = options.policy.unwrap_or(self.config().policy);
-        let plan = match self
-            .plan(model, policy, options.confidential, input, max_output)
-            .await
-        {
+        let plan = match self.plan(model, policy, options.confidential, demand).await {
             Ok(plan) if plan.reason.route() == Route::Cloud => plan,
             Ok(plan) => {
                 return Err(RouterError::CloudOnly {
@@ -133,14 +222,13 @@ impl Router {
         reason: RouteReason,
         options: &RequestOptions,
         started: Instant,
-        reported: Option<TokenUsage>,
+        usage: Usage,
         error: Option<CloudError>,
     ) -> Result<Summary, RouterError> {
         let error: Option<BackendError> = error.map(Into::into);
         if let Some(e) = &error {
             self.note_cloud_error(e);
         }
-        let usage = reported.map(Usage::from).unwrap_or_default();
         let at = self.inner.clock.now();
         let (cost, price_era) =
             self.config()

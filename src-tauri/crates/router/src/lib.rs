@@ -23,6 +23,6 @@ mod router;
 
 pub use decide::RouteReason;
 pub use drive::{ChatHandle, Collected, RouterEvent, Summary};
-pub use embed::{Completed, Embedded};
+pub use embed::{Completed, Embedded, Transcribed};
 pub use error::RouterError;
 pub use router::{RequestOptions, Router, RouterBuilder, RouterConfig};

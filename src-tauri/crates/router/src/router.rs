@@ -146,6 +146,17 @@ impl RouterBuilder {
     }
 }
 
+/// The most a request may use, for the budget guard's worst case.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Demand {
+    /// Estimated input tokens.
+    pub input: u64,
+    /// `max_tokens` (or the provider's default).
+    pub max_output: u64,
+    /// Seconds of audio to transcribe (every started minute is billed).
+    pub audio_seconds: u64,
+}
+
 /// A route chosen for a request, before it runs.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
@@ -193,15 +204,13 @@ impl Router {
         options: RequestOptions,
     ) -> Result<ChatHandle, RouterError> {
         let policy = options.policy.unwrap_or(self.inner.config.policy);
-        let max_output = u64::from(request.max_output_tokens());
+        let demand = Demand {
+            input: request.estimate_input_tokens(),
+            max_output: u64::from(request.max_output_tokens()),
+            audio_seconds: 0,
+        };
         let plan = self
-            .plan(
-                &request.model,
-                policy,
-                options.confidential,
-                request.estimate_input_tokens(),
-                max_output,
-            )
+            .plan(&request.model, policy, options.confidential, demand)
             .await?;
         tracing::info!(model = %plan.model, route = %plan.reason.route(), reason = %plan.reason, "chat routed");
         let drive = Drive {
@@ -226,8 +235,7 @@ impl Router {
         model: &ModelId,
         policy: RoutePolicy,
         confidential: bool,
-        input_estimate: u64,
-        max_output: u64,
+        demand: Demand,
     ) -> Result<Plan, RouterError> {
         let situation = Situation {
             policy,
@@ -240,7 +248,7 @@ impl Router {
         if reason.route() == Route::Local {
             return Ok(self.local_plan(model, reason));
         }
-        let decision = self.guard(model, input_estimate, max_output).await?;
+        let decision = self.guard(model, demand).await?;
         if let Verdict::Refuse { .. } = decision.verdict {
             let may_go_local =
                 self.inner.config.over_budget == OverBudget::Local && policy != RoutePolicy::Cloud;
@@ -271,12 +279,7 @@ impl Router {
     }
 
     /// The budget guard's decision for the worst case of a cloud request.
-    async fn guard(
-        &self,
-        model: &ModelId,
-        input: u64,
-        max_output: u64,
-    ) -> Result<Decision, RouterError> {
+    async fn guard(&self, model: &ModelId, demand: Demand) -> Result<Decision, RouterError> {
         let now = self.inner.clock.now();
         let rates = self.inner.config.prices.rates_at(now.date_naive())?;
         let may_reason = self
@@ -284,7 +287,12 @@ impl Router {
             .catalog
             .get(model.as_str())
             .is_some_and(|m| m.has(Capability::Reasoning));
-        let worst = rates.rates.worst_case(input, max_output, may_reason, 0);
+        let worst = rates.rates.worst_case(
+            demand.input,
+            demand.max_output,
+            may_reason,
+            demand.audio_seconds,
+        );
         let month = TimeRange::month_of(&now.with_timezone(&Local));
         Ok(self
             .inner
