@@ -202,7 +202,7 @@ async fn failed(w: &World, router: &Router, req: ChatRequest) -> String {
     let row = w.ledger.get(&s.id).await.unwrap().unwrap();
     assert_eq!(row.status, RequestStatus::Failed);
     assert_eq!(row.cost.nanos(), 0, "an error answer costs nothing");
-    s.error.unwrap()
+    s.error.unwrap().to_string()
 }
 
 #[tokio::test]
@@ -419,7 +419,7 @@ async fn the_simulator_rate_limits_with_the_documented_429() {
     let s = out.summary.unwrap();
     assert_eq!(s.status, RequestStatus::Failed);
     assert!(
-        s.error.unwrap().contains("Rate limit exceeded"),
+        s.error.unwrap().to_string().contains("Rate limit exceeded"),
         "the provider's message reaches the user"
     );
 }

@@ -57,12 +57,23 @@ pub struct Summary {
     pub latency_ms: u64,
     pub ttft_ms: Option<u64>,
     pub finish_reason: Option<FinishReason>,
-    /// Why it failed or was cut, when it did.
-    pub error: Option<String>,
+    /// Why it failed, was cut or was cancelled midway, when it did; typed, so
+    /// that front ends can pick their answer (an HTTP status, an exit code).
+    #[serde(serialize_with = "as_text")]
+    pub error: Option<BackendError>,
     /// Whether the ledger row was written (false only if the disk refused it).
     pub recorded: bool,
     /// The budget guard's figures for a cloud request (warnings included).
     pub budget: Option<Decision>,
+}
+
+/// Errors go out as their message: the JSON is for people and logs.
+#[allow(clippy::ref_option)] // serde's serialize_with hands over `&Option<T>`.
+fn as_text<S: serde::Serializer>(error: &Option<BackendError>, s: S) -> Result<S::Ok, S::Error> {
+    match error {
+        Some(e) => s.serialize_some(&e.to_string()),
+        None => s.serialize_none(),
+    }
 }
 
 /// A running chat request. Read events with `next()` or as a `Stream`;
@@ -240,11 +251,13 @@ async fn run(d: Drive, id: String, tx: mpsc::Sender<RouterEvent>) {
         End::Finished => (RequestStatus::Done, None),
         End::Eof => (
             RequestStatus::Cut,
-            Some("the stream ended before its finish".to_owned()),
+            Some(BackendError::StreamCut(
+                "it ended before its finish".to_owned(),
+            )),
         ),
         End::Cancelled => (RequestStatus::Cancelled, None),
-        End::Failed(e) if progress.answered => (RequestStatus::Cut, Some(e.to_string())),
-        End::Failed(e) => (RequestStatus::Failed, Some(e.to_string())),
+        End::Failed(e) if progress.answered => (RequestStatus::Cut, Some(e)),
+        End::Failed(e) => (RequestStatus::Failed, Some(e)),
     };
     let (usage, estimated) = usage_of(&d.request, &progress, status);
     let at = d.router.inner.clock.now();

@@ -245,7 +245,7 @@ pub fn summary_line(s: &Summary) -> String {
             "{}{}",
             s.status,
             s.error
-                .as_deref()
+                .as_ref()
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default()
         ));
