@@ -12,6 +12,13 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# python3 with venv: the gateway's tests install the openai SDK in a virtualenv.
+# (Debian splits venv into python3-venv; a python3 that has it already is kept.)
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  for p in python3 python3-venv; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+fi
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   sudo=""

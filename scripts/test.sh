@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check of the project: formatting, lints, all tests (the keychain test
-# against a real Secret Service), and a short run of the ledger benchmark.
+# against a real Secret Service, the gateway's against the official openai
+# Python SDK), and short runs of the benchmarks.
 # On a fresh Debian/Ubuntu machine it installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,13 @@ cargo fmt --all --check
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "Python client for the gateway tests (the openai SDK, in a virtualenv)"
+venv="$HOME/.cache/llmaas-desktop/venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
+# The gateway's test fails here instead of skipping when the SDK is missing.
+export LLMAAS_PYTHON="$venv/bin/python" LLMAAS_REQUIRE_PYTHON=1
+
 step "tests"
 # A missing keychain fails the keychain tests here instead of skipping them.
 export LLMAAS_REQUIRE_KEYCHAIN=1
@@ -25,3 +33,4 @@ dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 step "benchmarks (smoke runs; the full runs are in the README)"
 LEDGER_BENCH_ROWS=20000 cargo bench -p llmaas-ledger --bench ledger --profile dev --locked
 ROUTER_BENCH_RUNS=5 ROUTER_BENCH_WORDS=100 cargo bench -p llmaas-sim --bench router_overhead --profile dev --locked
+GATEWAY_BENCH_REQUESTS=200 cargo bench -p llmaas-gateway --bench gateway_load --profile dev --locked

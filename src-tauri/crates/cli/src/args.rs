@@ -9,8 +9,8 @@ use llmaas_core::Capability;
 /// the API key and the settings.
 ///
 /// Exit codes: 0 success; 1 failure; 2 bad usage or value; 3 not found (an
-/// unknown model, no key set); 4 keychain unavailable; 5 a tier limit is reached
-/// (`limits`).
+/// unknown model, no key set, no such token); 4 keychain unavailable; 5 a tier
+/// limit is reached (`limits`).
 #[derive(Debug, Parser)]
 #[command(name = "llmaas", version, max_term_width = 100)]
 pub struct Cli {
@@ -53,6 +53,59 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The local API's callers: one bearer token each.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+    /// Serve the local OpenAI-compatible API (routed and metered) until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token and print it (once: only its hash is kept).
+    Create {
+        /// Who or what uses it (letters, digits, `-`, `_`, `.`).
+        name: String,
+        /// Project tag written on this caller's ledger rows.
+        #[arg(long)]
+        project: Option<String>,
+        /// This caller's own monthly cap, in euros (e.g. 25 or 12.50).
+        #[arg(long, value_name = "EUR")]
+        cap: Option<llmaas_core::Money>,
+        /// Route policy for this caller (default: the `routing.policy` setting).
+        #[arg(long)]
+        policy: Option<llmaas_core::RoutePolicy>,
+    },
+    /// Every token with this month's spend; never the tokens themselves.
+    List,
+    /// Revoke a token: its next request gets a 401 (exit 3 if there is none).
+    Revoke { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port (0: any free port, printed at start).
+    #[arg(long, default_value_t = llmaas_gateway::DEFAULT_PORT)]
+    pub port: u16,
+
+    /// The address to listen on: 127.0.0.1 (this machine only, the default),
+    /// or an address the team can reach (use TLS then). `ADDR:PORT` also works.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: String,
+
+    /// PEM certificate chain for HTTPS (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for HTTPS (with --tls-cert).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Allow browser calls from this origin (repeatable); no CORS without it.
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors: Vec<String>,
 }
 
 #[derive(Debug, Args)]

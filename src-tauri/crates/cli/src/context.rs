@@ -67,6 +67,12 @@ impl Ctx {
         Ok(llmaas_ledger::Ledger::open(&self.paths.ledger_file()).await?)
     }
 
+    /// Opens (and on first use creates) the gateway's token store beside the ledger.
+    pub async fn tokens(&self) -> Result<llmaas_gateway::TokenStore, CliError> {
+        let path = llmaas_gateway::TokenStore::file_in(&self.paths.data_dir);
+        Ok(llmaas_gateway::TokenStore::open(path).await?)
+    }
+
     /// The API base URL: `LLMAAS_BASE_URL`, else the settings.
     pub fn base_url(&self) -> String {
         std::env::var("LLMAAS_BASE_URL")

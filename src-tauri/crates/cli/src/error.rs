@@ -42,6 +42,10 @@ pub enum CliError {
     Cloud(#[from] llmaas_cloud::CloudError),
     #[error(transparent)]
     Ledger(#[from] llmaas_ledger::LedgerError),
+    #[error(transparent)]
+    Gateway(#[from] llmaas_gateway::GatewayError),
+    #[error(transparent)]
+    Tokens(#[from] llmaas_gateway::TokenError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -52,13 +56,17 @@ pub enum CliError {
 impl CliError {
     pub fn exit(&self) -> Exit {
         use llmaas_config::{ConfigError, SecretError};
+        use llmaas_gateway::TokenError;
         match self {
             CliError::Usage(_)
             | CliError::Config(ConfigError::UnknownKey(_) | ConfigError::InvalidValue { .. })
-            | CliError::Secret(SecretError::Invalid(_)) => Exit::Usage,
-            CliError::NotFound(_) | CliError::Router(llmaas_router::RouterError::NoApiKey) => {
-                Exit::NotFound
+            | CliError::Secret(SecretError::Invalid(_))
+            | CliError::Tokens(TokenError::NameTaken(_) | TokenError::InvalidName(_)) => {
+                Exit::Usage
             }
+            CliError::NotFound(_)
+            | CliError::Router(llmaas_router::RouterError::NoApiKey)
+            | CliError::Tokens(TokenError::UnknownName(_)) => Exit::NotFound,
             CliError::Router(llmaas_router::RouterError::BudgetRefused { .. }) => {
                 Exit::LimitReached
             }

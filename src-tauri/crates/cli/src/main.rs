@@ -50,5 +50,11 @@ fn run(cli: &Cli) -> Result<Exit, CliError> {
         Command::Limits => runtime.block_on(cmd::limits::run(&ctx)),
         Command::Key { command } => cmd::key::run(&ctx, command),
         Command::Config { command } => cmd::config::run(&mut ctx, command),
+        Command::Tokens { command } => runtime.block_on(cmd::tokens::run(&ctx, command)),
+        // Serving wants every core: it builds a runtime of its own.
+        Command::Serve(args) => {
+            drop(runtime);
+            cmd::serve::run(&ctx, args)
+        }
     }
 }

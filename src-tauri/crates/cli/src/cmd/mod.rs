@@ -8,4 +8,6 @@ pub mod key;
 pub mod limits;
 pub mod live;
 pub mod models;
+pub mod serve;
 pub mod spend;
+pub mod tokens;

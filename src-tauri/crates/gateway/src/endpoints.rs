@@ -1,0 +1,453 @@
+//! The endpoints other than chat: `/v1/completions`, `/v1/embeddings`,
+//! `/v1/audio/transcriptions` (cloud-only in the router for now) and
+//! `/v1/models`.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest as _, Multipart, Request};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use llmaas_cloud::{CompletionRequest, Task, TranscriptionRequest};
+use llmaas_core::{ModelId, Route};
+use llmaas_router::{RouterError, Summary};
+use serde_json::{Map, Value, json};
+
+use crate::chat::{Meta, set_cost, usage};
+use crate::error::ApiError;
+use crate::server::{AppState, Call};
+use crate::wire;
+
+/// How long the cloud's live model list is kept before asking again.
+const LIVE_MODELS_TTL: Duration = Duration::from_mins(5);
+/// How long `/v1/models` waits for the cloud's list before answering without it.
+const LIVE_MODELS_WAIT: Duration = Duration::from_secs(3);
+
+fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// A router failure as an answer; a backend failure still left a ledger row,
+/// so it counts as one of the caller's requests (at no cost).
+async fn failed(st: &AppState, call: &Call, e: &RouterError, model: &ModelId) -> ApiError {
+    if matches!(e, RouterError::Backend(_)) {
+        st.meter(&call.caller, llmaas_core::Money::ZERO).await;
+    }
+    ApiError::from_router(e, model)
+}
+
+/// A JSON answer with the route, row id and cost headers.
+fn answer(body: &Value, summary: &Summary) -> Response {
+    let mut response = Json(body).into_response();
+    Meta::of_summary(summary).apply(response.headers_mut());
+    set_cost(response.headers_mut(), summary);
+    response
+}
+
+/// `POST /v1/completions`. The router answers in one piece; `stream: true`
+/// gets that piece as one SSE chunk, so streaming clients work unchanged.
+pub(crate) async fn completions(st: &AppState, call: &Call, bytes: &[u8]) -> Response {
+    respond(completions_inner(st, call, bytes).await)
+}
+
+async fn completions_inner(st: &AppState, call: &Call, bytes: &[u8]) -> Result<Response, ApiError> {
+    let body = wire::object(bytes)?;
+    let model = wire::model(&body)?;
+    let prompt = match body.get("prompt") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) if items.len() == 1 && items[0].is_string() => {
+            items[0].as_str().unwrap_or_default().to_owned()
+        }
+        _ => {
+            return Err(ApiError::bad_param(
+                "prompt",
+                "`prompt` must be a string (or an array of one string).",
+            ));
+        }
+    };
+    let stream = wire::flag(&body, "stream")?;
+    let include_usage = body
+        .get("stream_options")
+        .and_then(Value::as_object)
+        .map(|o| wire::flag(o, "include_usage"))
+        .transpose()?
+        .unwrap_or(false);
+    let request = CompletionRequest {
+        model: model.clone(),
+        prompt,
+        max_tokens: wire::max_tokens(&body)?,
+        temperature: wire::number(&body, "temperature", 0.0, 2.0)?,
+        stop: wire::stop(&body)?,
+    };
+    let max_tokens = request.max_tokens;
+    let model_id = ModelId::new(model);
+    let done = match st.router.complete(request, call.options()).await {
+        Ok(done) => done,
+        Err(e) => return Err(failed(st, call, &e, &model_id).await),
+    };
+    st.meter(&call.caller, done.summary.cost).await;
+    let s = &done.summary;
+    let finish = if max_tokens.is_some_and(|m| s.usage.output_tokens >= u64::from(m)) {
+        "length"
+    } else {
+        "stop"
+    };
+    let id = format!("cmpl-{}", s.id);
+    let created = chrono::Utc::now().timestamp();
+    let choice = json!({"index": 0, "text": done.text, "logprobs": null, "finish_reason": finish});
+    if !stream {
+        let body = json!({
+            "id": id, "object": "text_completion", "created": created, "model": s.model,
+            "choices": [choice], "usage": usage(s),
+        });
+        return Ok(answer(&body, s));
+    }
+    let mut text = format!(
+        "data: {}\n\n",
+        json!({"id": id, "object": "text_completion", "created": created, "model": s.model, "choices": [choice]})
+    );
+    if include_usage {
+        let chunk = json!({"id": id, "object": "text_completion", "created": created, "model": s.model, "choices": [], "usage": usage(s)});
+        let _ = write!(text, "data: {chunk}\n\n");
+    }
+    text.push_str("data: [DONE]\n\n");
+    let mut response = Response::new(Body::from(text));
+    let h = response.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Meta::of_summary(s).apply(h);
+    set_cost(h, s);
+    Ok(response)
+}
+
+/// `POST /v1/embeddings`, with `encoding_format` `float` or `base64` (the
+/// `openai` SDK asks for base64 unless told otherwise).
+pub(crate) async fn embeddings(st: &AppState, call: &Call, bytes: &[u8]) -> Response {
+    respond(embeddings_inner(st, call, bytes).await)
+}
+
+async fn embeddings_inner(st: &AppState, call: &Call, bytes: &[u8]) -> Result<Response, ApiError> {
+    let body = wire::object(bytes)?;
+    let model = ModelId::new(wire::model(&body)?);
+    let bad = |m: &str| ApiError::bad_param("input", m.to_owned());
+    let inputs: Vec<String> = match body.get("input") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|i| {
+                i.as_str().map(str::to_owned).ok_or_else(|| {
+                    bad("`input` must be a string or an array of strings; token ids are not supported.")
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(bad("`input` must be a string or a non-empty array of strings.")),
+    };
+    let base64 = match body.get("encoding_format").and_then(Value::as_str) {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(_) => {
+            return Err(ApiError::bad_param(
+                "encoding_format",
+                "`encoding_format` must be `float` or `base64`.",
+            ));
+        }
+    };
+    let done = match st.router.embed(&model, &inputs, call.options()).await {
+        Ok(done) => done,
+        Err(e) => return Err(failed(st, call, &e, &model).await),
+    };
+    st.meter(&call.caller, done.summary.cost).await;
+    let data: Vec<Value> = done
+        .vectors
+        .iter()
+        .enumerate()
+        .map(|(index, v)| {
+            let embedding = if base64 {
+                let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+            } else {
+                json!(v)
+            };
+            json!({"object": "embedding", "index": index, "embedding": embedding})
+        })
+        .collect();
+    let s = &done.summary;
+    let body = json!({
+        "object": "list", "data": data, "model": s.model,
+        "usage": {"prompt_tokens": s.usage.input_tokens, "total_tokens": s.usage.input_tokens},
+    });
+    Ok(answer(&body, s))
+}
+
+/// `POST /v1/audio/transcriptions`: the multipart form is read here and sent
+/// on by the router's cloud client (so it is policed and billed per started
+/// minute). Only `json` and `verbose_json` answers exist, as on the provider.
+pub(crate) async fn transcriptions(
+    st: &AppState,
+    call: &Call,
+    headers: &HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    respond(transcriptions_inner(st, call, headers, bytes).await)
+}
+
+async fn transcriptions_inner(
+    st: &AppState,
+    call: &Call,
+    headers: &HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let mut req = Request::new(Body::from(bytes));
+    if let Some(ct) = headers.get(CONTENT_TYPE) {
+        req.headers_mut().insert(CONTENT_TYPE, ct.clone());
+    }
+    let mut form = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| ApiError::invalid(format!("Expected a multipart/form-data body: {e}")))?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        ApiError::invalid(format!("Malformed multipart body: {e}"))
+    };
+    let mut fields = Map::new();
+    let mut file = None;
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("audio.wav").to_owned();
+            let mime = field.content_type().map(str::to_owned);
+            file = Some((file_name, mime, field.bytes().await.map_err(bad)?));
+        } else {
+            fields.insert(name, json!(field.text().await.map_err(bad)?));
+        }
+    }
+    let Some((file_name, mime, audio)) = file else {
+        return Err(ApiError::bad_param("file", "You must provide a `file`."));
+    };
+    let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
+    match text("response_format").as_deref() {
+        None | Some("json" | "verbose_json") => {}
+        Some(other) => {
+            return Err(ApiError::bad_param(
+                "response_format",
+                format!(
+                    "`response_format` `{other}` is not supported: only json (verbose) exists on this API."
+                ),
+            ));
+        }
+    }
+    let task = match text("task").as_deref() {
+        None | Some("transcribe") => None,
+        Some("translate") => Some(Task::Translate),
+        Some(_) => {
+            return Err(ApiError::bad_param(
+                "task",
+                "`task` must be transcribe or translate.",
+            ));
+        }
+    };
+    let model = text("model").unwrap_or_else(|| "whisper-1".to_owned());
+    let audio_seconds = wav_seconds(&audio);
+    let request = TranscriptionRequest {
+        mime: mime.unwrap_or_else(|| mime_of(&file_name).to_owned()),
+        file_name,
+        bytes: audio,
+        model: model.clone(),
+        language: text("language").filter(|l| !l.is_empty()),
+        prompt: text("prompt").or_else(|| text("initial_prompt")),
+        task,
+    };
+    let model_id = ModelId::new(model);
+    let done = match st
+        .router
+        .transcribe(request, audio_seconds, call.options())
+        .await
+    {
+        Ok(done) => done,
+        Err(e) => return Err(failed(st, call, &e, &model_id).await),
+    };
+    st.meter(&call.caller, done.summary.cost).await;
+    let t = &done.transcription;
+    let duration = t.segments.iter().map(|s| s.end).fold(0.0_f64, f64::max);
+    let body = json!({
+        "task": if task == Some(Task::Translate) { "translate" } else { "transcribe" },
+        "language": t.language, "duration": duration, "text": t.text, "segments": t.segments,
+    });
+    Ok(answer(&body, &done.summary))
+}
+
+fn mime_of(file_name: &str) -> &'static str {
+    let ext = file_name.rsplit('.').next().unwrap_or_default();
+    match ext.to_ascii_lowercase().as_str() {
+        "wav" => "audio/wav",
+        "mp3" => "audio/mpeg",
+        "m4a" | "mp4" => "audio/mp4",
+        "ogg" => "audio/ogg",
+        "flac" => "audio/flac",
+        "webm" => "audio/webm",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The length of a WAV recording in whole seconds (rounded up), so that the
+/// budget guard can price it before sending; `None` for other formats.
+pub(crate) fn wav_seconds(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return None;
+    }
+    let u32_at = |i: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?))
+    };
+    let (mut at, mut byte_rate) = (12, None);
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let size = u32_at(at + 4)? as usize;
+        if id == b"fmt " {
+            byte_rate = u32_at(at + 16);
+        } else if id == b"data" {
+            // A streamed WAV may announce a bogus size: trust the bytes there.
+            let size = size.min(bytes.len() - at - 8) as u64;
+            let rate = u64::from(byte_rate.filter(|r| *r > 0)?);
+            return Some(size.div_ceil(rate));
+        }
+        at += 8 + size + (size & 1);
+    }
+    None
+}
+
+/// `GET /v1/models`: the catalogue's live models and the local engine's, in
+/// the provider's shape, each with a `route_hint` (`cloud` or `local`); models
+/// the cloud serves that the catalogue lacks are added when the cloud answers.
+pub(crate) async fn models(
+    axum::extract::State(st): axum::extract::State<std::sync::Arc<AppState>>,
+) -> Response {
+    Json(json!({"object": "list", "data": model_list(&st).await})).into_response()
+}
+
+/// `GET /v1/models/{id}`: one model, by id or alias.
+pub(crate) async fn model(st: &AppState, id: &str) -> Response {
+    let list = model_list(st).await;
+    let found = list.into_iter().find(|m| {
+        m["id"] == id
+            || m["aliases"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == id))
+    });
+    match found {
+        Some(m) => Json(m).into_response(),
+        None => {
+            ApiError::model_not_found(format!("The model `{id}` does not exist.")).into_response()
+        }
+    }
+}
+
+async fn model_list(st: &AppState) -> Vec<Value> {
+    let catalog = st.router.catalog();
+    let local = &st.options.local_models;
+    let hint = |id: &str| {
+        if local.iter().any(|m| m.as_str() == id) {
+            Route::Local
+        } else {
+            Route::Cloud
+        }
+    };
+    let mut out: Vec<Value> = catalog
+        .models()
+        .iter()
+        .filter(|m| !m.is_retired())
+        .map(|m| {
+            let created = m
+                .lifecycle
+                .production_date
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map_or(0, |t| t.and_utc().timestamp());
+            json!({
+                "id": m.id, "object": "model", "created": created, "owned_by": "CloudTemple",
+                "root": m.id, "aliases": m.aliases, "max_model_len": m.context,
+                "route_hint": hint(m.id.as_str()).as_str(),
+            })
+        })
+        .collect();
+    let known = |out: &[Value], id: &str| out.iter().any(|m| m["id"] == id);
+    for id in local {
+        if !known(&out, id.as_str()) {
+            out.push(json!({
+                "id": id, "object": "model", "created": 0, "owned_by": "local",
+                "root": id, "aliases": [], "max_model_len": null, "route_hint": "local",
+            }));
+        }
+    }
+    for m in live_models(st).await {
+        if !known(&out, &m.id) && catalog.get(&m.id).is_none() {
+            out.push(json!({
+                "id": m.id, "object": "model", "created": m.created.unwrap_or(0),
+                "owned_by": m.owned_by.unwrap_or_else(|| "CloudTemple".into()),
+                "root": m.root.unwrap_or_else(|| m.id.clone()), "aliases": m.aliases,
+                "max_model_len": m.max_model_len, "route_hint": "cloud",
+            }));
+        }
+    }
+    out
+}
+
+/// The cloud's list, cached; empty when there is no key or no answer in time.
+async fn live_models(st: &AppState) -> Vec<llmaas_cloud::LiveModel> {
+    let cached = {
+        let guard = st
+            .live_models
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.clone()
+    };
+    if let Some((at, list)) = cached
+        && at.elapsed() < LIVE_MODELS_TTL
+    {
+        return list;
+    }
+    let Some(cloud) = st.router.cloud().filter(|c| c.has_key()) else {
+        return Vec::new();
+    };
+    let list = match tokio::time::timeout(LIVE_MODELS_WAIT, cloud.models()).await {
+        Ok(Ok(list)) => list,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "the cloud's model list is unavailable");
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    };
+    *st.live_models
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), list.clone()));
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wav_length_is_read_from_the_header() {
+        // 8 kHz, 16-bit mono: 16,000 bytes a second; 2.5 s of silence.
+        const DATA: u32 = 40_000;
+        let data = vec![0_u8; DATA as usize];
+        let mut wav = Vec::new();
+        wav.extend_from_slice(b"RIFF");
+        wav.extend_from_slice(&(36 + DATA).to_le_bytes());
+        wav.extend_from_slice(b"WAVEfmt ");
+        wav.extend_from_slice(&16_u32.to_le_bytes());
+        wav.extend_from_slice(&1_u16.to_le_bytes());
+        wav.extend_from_slice(&1_u16.to_le_bytes());
+        wav.extend_from_slice(&8000_u32.to_le_bytes());
+        wav.extend_from_slice(&16_000_u32.to_le_bytes());
+        wav.extend_from_slice(&2_u16.to_le_bytes());
+        wav.extend_from_slice(&16_u16.to_le_bytes());
+        wav.extend_from_slice(b"data");
+        wav.extend_from_slice(&DATA.to_le_bytes());
+        wav.extend_from_slice(&data);
+        assert_eq!(wav_seconds(&wav), Some(3));
+        assert_eq!(wav_seconds(b"ID3 not a wav"), None);
+        assert_eq!(mime_of("a.MP3"), "audio/mpeg");
+    }
+}

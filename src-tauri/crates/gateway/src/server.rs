@@ -1,0 +1,437 @@
+//! The HTTP server: options, the app's routes and the gate every request
+//! passes (caller's token, caller's cap), and an accept loop of our own so
+//! that plain HTTP and TLS share one graceful shutdown.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use llmaas_core::{ModelId, Money};
+use llmaas_router::{RequestOptions, Router};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::error::{ApiError, GatewayError};
+use crate::tokens::{Caller, TokenStore, month_of};
+use crate::{chat, endpoints, tls};
+
+/// The port `llmaas serve` listens on by default.
+pub const DEFAULT_PORT: u16 = 8765;
+
+/// The request header that marks a request confidential (never sent to the cloud).
+pub const CONFIDENTIAL_HEADER: &str = "x-llmaas-confidential";
+
+/// A certificate chain and its private key, both PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// How the gateway listens and what it accepts.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// Where to listen; `127.0.0.1:8765` by default (this machine only).
+    pub bind: SocketAddr,
+    /// Serve HTTPS with this certificate (team mode).
+    pub tls: Option<TlsFiles>,
+    /// Origins allowed to call from a browser; none (no CORS headers) by default.
+    pub cors_origins: Vec<String>,
+    /// Largest request body read; larger ones get the provider's 413.
+    pub max_body_bytes: usize,
+    /// How long shutdown waits for open requests (streams) to finish.
+    pub shutdown_grace: Duration,
+    /// Models the local engine serves, listed by `/v1/models` with route hint `local`.
+    pub local_models: Vec<ModelId>,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        GatewayOptions {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            tls: None,
+            cors_origins: Vec::new(),
+            // Above the provider's "generally up to 25 MB" audio, below what
+            // would let one caller exhaust memory.
+            max_body_bytes: 32 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+            local_models: Vec::new(),
+        }
+    }
+}
+
+/// A gateway, configured and not yet listening.
+#[derive(Debug)]
+pub struct Gateway {
+    router: Router,
+    tokens: TokenStore,
+    options: GatewayOptions,
+}
+
+/// A gateway listening on its address (known even when the port was 0).
+pub struct BoundGateway {
+    listener: TcpListener,
+    addr: SocketAddr,
+    acceptor: Option<TlsAcceptor>,
+    app: axum::Router,
+    grace: Duration,
+}
+
+/// Shared by every request.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub router: Router,
+    pub tokens: TokenStore,
+    pub options: GatewayOptions,
+    /// The cloud's live model list, fetched at most every few minutes.
+    pub live_models: Mutex<Option<(Instant, Vec<llmaas_cloud::LiveModel>)>>,
+}
+
+impl AppState {
+    /// Adds a request and its cost to the caller's month. A failure is logged,
+    /// not returned: the answer is already on its way, and the ledger has the row.
+    pub async fn meter(&self, caller: &Caller, cost: Money) {
+        let month = month_of(chrono::Utc::now());
+        if let Err(e) = self.tokens.add_spend(caller.id, &month, cost).await {
+            tracing::error!(caller = %caller.name, %cost, error = %e, "caller spend not recorded");
+        }
+    }
+}
+
+/// One authenticated request: who calls, and what they asked of the route.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub caller: Caller,
+    pub confidential: bool,
+}
+
+impl Call {
+    /// The router's options: the token's project and policy.
+    pub fn options(&self) -> RequestOptions {
+        RequestOptions {
+            policy: self.caller.policy,
+            confidential: self.confidential,
+            project: self.caller.project.clone(),
+            cancel: None,
+        }
+    }
+}
+
+impl Gateway {
+    pub fn new(router: Router, tokens: TokenStore, options: GatewayOptions) -> Gateway {
+        Gateway {
+            router,
+            tokens,
+            options,
+        }
+    }
+
+    /// Listens (reading the TLS files first, so that a bad one fails here).
+    pub async fn bind(self) -> Result<BoundGateway, GatewayError> {
+        let acceptor = self.options.tls.as_ref().map(tls::acceptor).transpose()?;
+        let addr = self.options.bind;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| GatewayError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| GatewayError::Bind { addr, source })?;
+        let grace = self.options.shutdown_grace;
+        let app = app(Arc::new(AppState {
+            router: self.router,
+            tokens: self.tokens,
+            options: self.options,
+            live_models: Mutex::new(None),
+        }));
+        Ok(BoundGateway {
+            listener,
+            addr,
+            acceptor,
+            app,
+            grace,
+        })
+    }
+
+    /// Listens and serves until `shutdown` completes, then shuts down gracefully.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), GatewayError> {
+        self.bind().await?.run(shutdown).await;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for BoundGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoundGateway")
+            .field("addr", &self.addr)
+            .field("tls", &self.acceptor.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BoundGateway {
+    /// The address listened on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL clients take: `http(s)://ADDR/v1`.
+    pub fn url(&self) -> String {
+        let scheme = if self.acceptor.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}/v1", self.addr)
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, lets open
+    /// requests (streams included) finish, waiting at most the grace period,
+    /// and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => accepted,
+            };
+            let (tcp, peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, most likely: wait rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = tcp.set_nodelay(true);
+            let watcher = graceful.watcher();
+            let acceptor = self.acceptor.clone();
+            let service = TowerToHyperService::new(self.app.clone());
+            tokio::spawn(async move {
+                let mut http = hyper::server::conn::http1::Builder::new();
+                // A client that never finishes its headers does not hold a slot forever.
+                http.timer(TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(30));
+                let served = match acceptor {
+                    None => {
+                        let conn = http.serve_connection(TokioIo::new(tcp), service);
+                        watcher.watch(conn).await
+                    }
+                    Some(acceptor) => {
+                        let handshake =
+                            tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp));
+                        match handshake.await {
+                            Ok(Ok(stream)) => {
+                                let conn = http.serve_connection(TokioIo::new(stream), service);
+                                watcher.watch(conn).await
+                            }
+                            Ok(Err(e)) => {
+                                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                };
+                if let Err(e) = served {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        tracing::info!("gateway: no longer accepting; finishing open requests");
+        tokio::select! {
+            () = graceful.shutdown() => tracing::info!("gateway: every request finished"),
+            () = tokio::time::sleep(self.grace) => {
+                tracing::warn!(grace_s = self.grace.as_secs(), "gateway: open requests cut at the end of the grace period");
+            }
+        }
+    }
+}
+
+fn app(state: Arc<AppState>) -> axum::Router {
+    let mut app = axum::Router::new()
+        .route("/v1/chat/completions", post(chat_route))
+        .route("/v1/completions", post(completions_route))
+        .route("/v1/embeddings", post(embeddings_route))
+        .route("/v1/audio/transcriptions", post(transcriptions_route))
+        .route("/v1/models", get(endpoints::models))
+        .route("/v1/models/{*id}", get(model_route))
+        .fallback(|method: Method, uri: Uri| async move {
+            ApiError::no_route(method.as_str(), uri.path())
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        // Bodies are read with our own limit, so that a large one gets the provider's 413.
+        .layer(DefaultBodyLimit::disable())
+        .route("/health", get(|| async { "ok" }));
+    if let Some(cors) = cors(&state.options.cors_origins) {
+        app = app.layer(cors);
+    }
+    app.with_state(state)
+}
+
+/// CORS only for the configured origins. Preflights are answered here,
+/// before the gate: browsers send them without the token.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    let expose = [
+        "x-request-id",
+        "x-llmaas-route",
+        "x-llmaas-route-reason",
+        "x-llmaas-cost-eur",
+    ]
+    .map(HeaderName::from_static);
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(allow))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static(CONFIDENTIAL_HEADER),
+            ])
+            .expose_headers(expose),
+    )
+}
+
+/// The caller's bearer token, if the header is well formed.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Every `/v1` request passes here: a live token (else 401), and for work
+/// that costs, the caller's own monthly cap (else the provider's 429).
+///
+/// The cap is checked against what the caller spent so far, not against the
+/// worst case of the request at hand: the router's guard already prices the
+/// worst case against the tier, and a cap is an allocation between callers,
+/// so one request may pass it by its own cost (per request in flight) once.
+async fn gate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let caller = match bearer(req.headers()) {
+        Some(token) => match st.tokens.authenticate(token).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "token store");
+                return ApiError::internal("The gateway's token store failed.").into_response();
+            }
+        },
+        None => None,
+    };
+    let Some(caller) = caller else {
+        return ApiError::unauthorized().into_response();
+    };
+    if req.method() == Method::POST
+        && let Some(cap) = caller.cap
+    {
+        match st
+            .tokens
+            .spent(caller.id, &month_of(chrono::Utc::now()))
+            .await
+        {
+            Ok((spent, _)) if spent >= cap => {
+                tracing::info!(caller = %caller.name, %spent, %cap, "caller's monthly cap reached");
+                return ApiError::rate_limited(None).into_response();
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "token store");
+                return ApiError::internal("The gateway's token store failed.").into_response();
+            }
+        }
+    }
+    let confidential = req
+        .headers()
+        .get(CONFIDENTIAL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
+    req.extensions_mut().insert(Call {
+        caller,
+        confidential,
+    });
+    next.run(req).await
+}
+
+/// The body, up to the configured limit; beyond it, the provider's 413.
+async fn read_body(st: &AppState, body: Body) -> Result<Bytes, ApiError> {
+    let limit = st.options.max_body_bytes;
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::too_large(format!("Request body exceeds {limit} bytes.")))
+}
+
+/// Splits a request into what a handler needs.
+async fn parts(st: &AppState, req: Request) -> Result<(Call, HeaderMap, Bytes), ApiError> {
+    let (parts, body) = req.into_parts();
+    let call = parts
+        .extensions
+        .get::<Call>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("unauthenticated request past the gate"))?;
+    // A body announced over the limit is refused before a byte of it is read.
+    let announced = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|n| n > st.options.max_body_bytes) {
+        return Err(ApiError::too_large(format!(
+            "Request body exceeds {} bytes.",
+            st.options.max_body_bytes
+        )));
+    }
+    let bytes = read_body(st, body).await?;
+    Ok((call, parts.headers, bytes))
+}
+
+async fn chat_route(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    match parts(&st, req).await {
+        Ok((call, _, bytes)) => chat::handle(st, call, bytes).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn completions_route(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    match parts(&st, req).await {
+        Ok((call, _, bytes)) => endpoints::completions(&st, &call, &bytes).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn embeddings_route(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    match parts(&st, req).await {
+        Ok((call, _, bytes)) => endpoints::embeddings(&st, &call, &bytes).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn transcriptions_route(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    match parts(&st, req).await {
+        Ok((call, headers, bytes)) => endpoints::transcriptions(&st, &call, &headers, bytes).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn model_route(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    endpoints::model(&st, &id).await
+}
