@@ -125,6 +125,7 @@ impl Call {
             confidential: self.confidential,
             project: self.caller.project.clone(),
             cancel: None,
+            kind: None,
         }
     }
 }

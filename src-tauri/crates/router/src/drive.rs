@@ -154,6 +154,7 @@ pub(crate) struct Drive {
     pub request: ChatRequest,
     pub plan: Plan,
     pub project: Option<String>,
+    pub kind: RequestKind,
     pub cancel: CancellationToken,
 }
 
@@ -280,7 +281,7 @@ async fn run(d: Drive, id: String, tx: mpsc::Sender<RouterEvent>) {
         at,
         route,
         model: model.clone(),
-        kind: RequestKind::Chat,
+        kind: d.kind,
         status,
         usage,
         cost,

@@ -8,8 +8,8 @@ use chrono::Local;
 use llmaas_catalog::Catalog;
 use llmaas_cloud::CloudClient;
 use llmaas_core::{
-    BackendError, Capability, ChatBackend, ChatRequest, Clock, ModelId, OverBudget, Route,
-    RoutePolicy, SystemClock,
+    BackendError, Capability, ChatBackend, ChatRequest, Clock, ModelId, OverBudget, RequestKind,
+    Route, RoutePolicy, SystemClock,
 };
 use llmaas_ledger::{Decision, Ledger, PriceBook, TierLimits, TimeRange, Verdict};
 use tokio_util::sync::CancellationToken;
@@ -61,6 +61,10 @@ pub struct RequestOptions {
     pub project: Option<String>,
     /// Cancels the request (as does dropping its handle).
     pub cancel: Option<CancellationToken>,
+    /// What the ledger files a chat request under: OCR pages are chat
+    /// requests with an image, but spend breakdowns show them apart. Chat
+    /// when absent; other entry points set their own kind.
+    pub kind: Option<RequestKind>,
 }
 
 /// What the session has learnt about the cloud.
@@ -221,6 +225,7 @@ impl Router {
             project: options
                 .project
                 .or_else(|| self.inner.config.project.clone()),
+            kind: options.kind.unwrap_or(RequestKind::Chat),
             // A child: dropping the handle cancels this request, not the caller's token.
             cancel: options
                 .cancel

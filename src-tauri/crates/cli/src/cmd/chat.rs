@@ -53,6 +53,7 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> Result<Exit, CliError> {
         confidential: args.confidential,
         project: args.project.clone(),
         cancel: None,
+        kind: None,
     };
     let mut messages = Vec::new();
     if let Some(system) = &args.system {
