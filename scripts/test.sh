@@ -34,3 +34,4 @@ step "benchmarks (smoke runs; the full runs are in the README)"
 LEDGER_BENCH_ROWS=20000 cargo bench -p llmaas-ledger --bench ledger --profile dev --locked
 ROUTER_BENCH_RUNS=5 ROUTER_BENCH_WORDS=100 cargo bench -p llmaas-sim --bench router_overhead --profile dev --locked
 GATEWAY_BENCH_REQUESTS=200 cargo bench -p llmaas-gateway --bench gateway_load --profile dev --locked
+OCR_BENCH_PAGES=10 cargo bench -p llmaas-ocr --bench raster --profile dev --locked

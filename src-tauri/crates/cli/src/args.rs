@@ -32,6 +32,8 @@ pub enum Command {
     Chat(ChatArgs),
     /// Embed texts (arguments, or one per line on stdin).
     Embed(EmbedArgs),
+    /// Read documents (images, PDFs) with DeepSeek-OCR: markdown, text or JSON.
+    Ocr(OcrArgs),
     /// List and search the model catalogue.
     Models(ModelsArgs),
     /// Update the catalogue from the provider's published files.
@@ -210,6 +212,65 @@ pub struct EmbedArgs {
 
     /// Texts to embed; one per line on stdin when absent.
     pub texts: Vec<String>,
+}
+
+/// What `llmaas ocr` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OcrFormat {
+    /// One markdown document, `<!-- page N -->` before each page.
+    Md,
+    /// Plain text, pages separated by form feeds.
+    Txt,
+    /// Per-page text, status, cost and route.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OcrArgs {
+    /// Images (PNG, JPEG, TIFF, WebP) or PDFs, recognised by content.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// What to produce: markdown, table, text, figure or latex.
+    #[arg(long, default_value = "markdown")]
+    pub mode: llmaas_ocr::Mode,
+
+    /// Pages to read, e.g. `1-3,7` or `5-` (default: all).
+    #[arg(long, value_name = "PAGES")]
+    pub pages: Option<llmaas_ocr::PageSelection>,
+
+    /// Resolution PDF pages are rendered at (pages are capped at 2048 px).
+    #[arg(long, default_value_t = llmaas_ocr::DEFAULT_DPI,
+          value_parser = clap::value_parser!(u32).range(72..=300))]
+    pub dpi: u32,
+
+    /// Pages sent at once.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub parallel: u8,
+
+    /// The model (default: deepseek-ocr).
+    #[arg(short, long)]
+    pub model: Option<String>,
+
+    #[command(flatten)]
+    pub route: RouteFlags,
+
+    /// Never send these documents to the cloud: read them locally or not at all.
+    #[arg(long)]
+    pub confidential: bool,
+
+    /// Project tag for the ledger (default: the `budget.project` setting).
+    #[arg(long)]
+    pub project: Option<String>,
+
+    /// Write one file per input into this folder (`NAME.md`, `.txt` or
+    /// `.json`) instead of standard output.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Output format (`--json` means `--format json`).
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: OcrFormat,
 }
 
 #[derive(Debug, Subcommand)]

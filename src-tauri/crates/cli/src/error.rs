@@ -39,6 +39,8 @@ pub enum CliError {
     #[error(transparent)]
     Router(#[from] llmaas_router::RouterError),
     #[error(transparent)]
+    Ocr(#[from] llmaas_ocr::OcrError),
+    #[error(transparent)]
     Cloud(#[from] llmaas_cloud::CloudError),
     #[error(transparent)]
     Ledger(#[from] llmaas_ledger::LedgerError),
@@ -73,6 +75,7 @@ impl CliError {
             CliError::Secret(SecretError::Unavailable(_) | SecretError::Locked(_)) => {
                 Exit::KeychainUnavailable
             }
+            CliError::Ocr(e) => ocr_exit(e),
             _ => Exit::Failure,
         }
     }
@@ -80,5 +83,25 @@ impl CliError {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
         let context = context.into();
         move |source| CliError::Io { context, source }
+    }
+}
+
+/// Bad input is a usage error (nothing was sent); the router's refusals keep
+/// the codes they have elsewhere.
+fn ocr_exit(e: &llmaas_ocr::OcrError) -> Exit {
+    use llmaas_ocr::OcrError;
+    match e {
+        OcrError::Router(llmaas_router::RouterError::NoApiKey) => Exit::NotFound,
+        OcrError::Router(llmaas_router::RouterError::BudgetRefused { .. }) => Exit::LimitReached,
+        OcrError::Cancelled { .. } => Exit::Interrupted,
+        OcrError::NotADocument
+        | OcrError::Unsupported { .. }
+        | OcrError::Corrupt { .. }
+        | OcrError::TooLarge { .. }
+        | OcrError::NoPages
+        | OcrError::Encrypted
+        | OcrError::PageOutOfRange { .. }
+        | OcrError::BadPageSelection(_) => Exit::Usage,
+        _ => Exit::Failure,
     }
 }

@@ -43,6 +43,7 @@ fn run(cli: &Cli) -> Result<Exit, CliError> {
     match &cli.command {
         Command::Chat(args) => runtime.block_on(cmd::chat::run(&ctx, args)),
         Command::Embed(args) => runtime.block_on(cmd::embed::run(&ctx, args)),
+        Command::Ocr(args) => runtime.block_on(cmd::ocr::run(&ctx, args)),
         Command::Models(args) if args.live => runtime.block_on(cmd::live::run(&ctx)),
         Command::Models(args) => cmd::models::run(&ctx, args),
         Command::Catalog { command } => cmd::catalog::run(&ctx, command),

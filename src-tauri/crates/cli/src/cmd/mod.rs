@@ -8,6 +8,7 @@ pub mod key;
 pub mod limits;
 pub mod live;
 pub mod models;
+pub mod ocr;
 pub mod serve;
 pub mod spend;
 pub mod tokens;

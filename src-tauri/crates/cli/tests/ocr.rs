@@ -1,0 +1,183 @@
+//! `llmaas ocr` against the LLMaaS simulator: PDFs and images in, markdown,
+//! text or JSON out, progress on stderr, refusals before anything is sent.
+
+mod common;
+
+#[path = "../../ocr/tests/common/mod.rs"]
+mod docs;
+
+use common::Machine;
+use docs::{A4, LETTER, page, pdf};
+
+/// A simulator on a runtime of its own, for the lifetime of a test.
+struct Sim {
+    handle: llmaas_sim::SimHandle,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn simulator() -> Sim {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = rt.block_on(async {
+        llmaas_sim::Simulator::start(llmaas_sim::SimConfig::default()).unwrap()
+    });
+    Sim { handle, _rt: rt }
+}
+
+impl Sim {
+    fn chats(&self) -> Vec<llmaas_sim::RecordedRequest> {
+        self.handle
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/v1/chat/completions")
+            .collect()
+    }
+
+    fn machine(&self) -> Machine {
+        Machine::new()
+            .with("LLMAAS_BASE_URL", &self.handle.base_url())
+            .with("LLMAAS_API_KEY", "sk-test")
+    }
+}
+
+fn write(m: &Machine, name: &str, bytes: &[u8]) -> String {
+    let path = m.root.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+fn prompt(r: &llmaas_sim::RecordedRequest) -> String {
+    r.body["messages"][0]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "text")
+        .unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_pdf_becomes_one_markdown_document_with_page_markers() {
+    let sim = simulator();
+    let m = sim.machine();
+    let file = write(
+        &m,
+        "facture.pdf",
+        &pdf(&[page(A4, 1), page(LETTER, 2), page(A4, 3)]),
+    );
+    let run = m.run(&["ocr", &file]).ok();
+    let md = run.stdout();
+    for n in 1..=3 {
+        assert!(md.contains(&format!("<!-- page {n} -->")), "{md}");
+    }
+    assert_eq!(md.matches("| Désignation | Quantité |").count(), 3, "{md}");
+    let err = run.stderr();
+    assert!(err.contains("facture.pdf: 3 of 3 page(s)"), "{err}");
+    assert!(err.contains("page 3: done · cloud · "), "{err}");
+    assert!(
+        err.contains("facture.pdf: 3 page(s) · cloud · deepseek-ocr · "),
+        "{err}"
+    );
+    let sent = sim.chats();
+    assert_eq!(sent.len(), 3);
+    for r in &sent {
+        assert_eq!(prompt(r), "Convert the document to markdown.");
+        assert_eq!(r.body["temperature"], 0.0);
+        assert_eq!(r.body["max_tokens"], 4096);
+        assert!(r.images[0].width.max(r.images[0].height) <= 2048);
+    }
+    // One ledger row a page.
+    let spend = m.run(&["spend", "--json"]).ok().json();
+    assert_eq!(spend["requests"], 3, "{spend}");
+}
+
+#[test]
+fn pages_mode_out_dir_and_json() {
+    let sim = simulator();
+    let m = sim.machine();
+    let doc = write(
+        &m,
+        "scan.pdf",
+        &pdf(&[page(A4, 1), page(A4, 2), page(A4, 3)]),
+    );
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(300, 200, image::Rgb([255, 255, 255]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let photo = write(&m, "photo.png", &png);
+    let out = m.root.path().join("out");
+    let out_s = out.display().to_string();
+    let run = m
+        .run(&[
+            "ocr", &doc, &photo, "--pages", "2", "--mode", "text", "--format", "json", "--out",
+            &out_s,
+        ])
+        .ok();
+    assert!(run.stdout().is_empty(), "{}", run.stdout());
+    assert!(run.stderr().contains("— 2 files · "), "{}", run.stderr());
+    let scan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("scan.json")).unwrap()).unwrap();
+    assert_eq!(scan["page_count"], 3);
+    assert_eq!(scan["pages"].as_array().unwrap().len(), 1);
+    assert_eq!(scan["pages"][0]["page"], 2);
+    assert_eq!(scan["pages"][0]["route"], "cloud");
+    assert_eq!(scan["mode"], "text");
+    assert!(
+        scan["pages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Facture")
+    );
+    assert!(out.join("photo.json").exists());
+    let sent = sim.chats();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|r| prompt(r) == "Free OCR."));
+}
+
+#[test]
+fn confidential_documents_are_refused_before_sending() {
+    let sim = simulator();
+    let m = sim.machine();
+    let file = write(&m, "secret.pdf", &pdf(&[page(A4, 1)]));
+    let run = m.run(&["ocr", &file, "--confidential"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr().contains(
+            "refused: confidential documents need a local vision model; nothing was sent"
+        ),
+        "{}",
+        run.stderr()
+    );
+    assert!(sim.chats().is_empty());
+}
+
+#[test]
+fn unreadable_input_is_a_usage_error_and_nothing_is_sent() {
+    let sim = simulator();
+    let m = sim.machine();
+    let fake = write(&m, "scan.png", b"this is not an image");
+    let run = m.run(&["ocr", &fake]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("scan.png: not a PNG"),
+        "{}",
+        run.stderr()
+    );
+    let doc = write(&m, "short.pdf", &pdf(&[page(A4, 1)]));
+    let run = m.run(&["ocr", &doc, "--pages", "1-3,7"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("page 3 does not exist: the document has 1 page(s)"),
+        "{}",
+        run.stderr()
+    );
+    let run = m.run(&["ocr", &doc, "--pages", "3-1"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(sim.chats().is_empty());
+}
