@@ -241,7 +241,11 @@ fn a_huge_png_is_refused_from_its_header() {
         "{err:?}"
     );
     assert!(err.to_string().contains("20000×20000"), "{err}");
-    assert!(started.elapsed().as_millis() < 500, "it decoded something");
+    // Decoding 400 Mpx would take many seconds and over a gigabyte; the header, microseconds.
+    assert!(
+        started.elapsed().as_millis() < 2_000,
+        "it decoded something"
+    );
 }
 
 #[test]
