@@ -2,25 +2,7 @@
 
 mod common;
 
-use common::Machine;
-
-/// A simulator on a runtime of its own, for the lifetime of a test.
-struct Sim {
-    handle: llmaas_sim::SimHandle,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn simulator() -> Sim {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let handle = rt.block_on(async {
-        llmaas_sim::Simulator::start(llmaas_sim::SimConfig::default()).unwrap()
-    });
-    Sim { handle, _rt: rt }
-}
+use common::{Machine, simulator};
 
 const SIM_KEY: &str = "sk-test";
 

@@ -6,26 +6,8 @@ mod common;
 #[path = "../../ocr/tests/common/mod.rs"]
 mod docs;
 
-use common::Machine;
+use common::{Machine, Sim, simulator};
 use docs::{A4, LETTER, page, pdf};
-
-/// A simulator on a runtime of its own, for the lifetime of a test.
-struct Sim {
-    handle: llmaas_sim::SimHandle,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn simulator() -> Sim {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let handle = rt.block_on(async {
-        llmaas_sim::Simulator::start(llmaas_sim::SimConfig::default()).unwrap()
-    });
-    Sim { handle, _rt: rt }
-}
 
 impl Sim {
     fn chats(&self) -> Vec<llmaas_sim::RecordedRequest> {

@@ -125,3 +125,23 @@ impl Run {
         self
     }
 }
+
+/// A simulator on a runtime of its own, for the lifetime of a test.
+pub struct Sim {
+    pub handle: llmaas_sim::SimHandle,
+    _rt: tokio::runtime::Runtime,
+}
+
+/// Starts a simulator with the default tier and key (`sk-test`).
+pub fn simulator() -> Sim {
+    // Two workers: the gateway tests serve through it while streaming.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = rt.block_on(async {
+        llmaas_sim::Simulator::start(llmaas_sim::SimConfig::default()).unwrap()
+    });
+    Sim { handle, _rt: rt }
+}
