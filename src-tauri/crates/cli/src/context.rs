@@ -11,7 +11,9 @@ use std::sync::Arc;
 use llmaas_cloud::{CloudClient, CloudConfig};
 use llmaas_config::secrets::API_KEY;
 use llmaas_config::{KeychainStore, Secret, SecretStore as _};
+use llmaas_core::ModelId;
 use llmaas_ledger::{LimitsOverride, PriceBook, TierLimits, TierTable};
+use llmaas_local::{EngineOptions, Library, LocalEngine, default_model};
 use llmaas_router::{Router, RouterConfig};
 
 use crate::error::CliError;
@@ -81,7 +83,39 @@ impl Ctx {
             .unwrap_or_else(|| self.settings.cloud.base_url.clone())
     }
 
-    /// The router over the cloud client, the ledger and the user's settings.
+    /// The folder of local model files: the `models.folder` setting, else the data dir's.
+    pub fn models_dir(&self) -> PathBuf {
+        self.settings
+            .models
+            .folder
+            .clone()
+            .unwrap_or_else(|| self.paths.default_models_dir())
+    }
+
+    /// The local models: the models folder and the embedded default, listed now.
+    pub fn local_library(&self) -> Arc<Library> {
+        let default = default_model::chat_default();
+        let path = default_model::chat_default_path(&self.paths.cache_dir);
+        let library =
+            Arc::new(Library::new(self.models_dir()).with_manifest_default(&default, path));
+        library.refresh();
+        library
+    }
+
+    /// The local engine over [`Ctx::local_library`]. A command lives briefly:
+    /// no idle unload, the process end frees the model.
+    pub fn local_engine(&self) -> Result<LocalEngine, CliError> {
+        Ok(LocalEngine::new(
+            self.local_library(),
+            EngineOptions {
+                force_cpu: std::env::var_os("LLMAAS_FORCE_CPU").is_some_and(|v| v == "1"),
+                idle_unload: None,
+                staging_dir: self.paths.cache_dir.join("staging"),
+            },
+        )?)
+    }
+
+    /// The router over the cloud client, the local engine, the ledger and the user's settings.
     pub async fn router(&self) -> Result<Router, CliError> {
         let cloud = CloudClient::new(CloudConfig::new(self.base_url(), api_key()))
             .map_err(|e| CliError::Usage(format!("cannot set up the cloud client: {e}")))?;
@@ -91,11 +125,12 @@ impl Ctx {
             limits: self.limits()?,
             prices: PriceBook::bundled(),
             project: self.settings.budget.project.clone(),
-            local_default_model: None,
+            local_default_model: Some(ModelId::new(self.settings.models.local_chat.clone())),
         };
         let catalog = Arc::new(self.catalog()?.into_owned());
         Ok(Router::builder(self.ledger().await?)
             .cloud(cloud)
+            .local(Arc::new(self.local_engine()?))
             .catalog(catalog)
             .config(config)
             .build())

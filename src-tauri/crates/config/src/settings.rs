@@ -59,6 +59,9 @@ pub struct ModelSettings {
     pub ocr: String,
     pub transcription: String,
     pub embedding: String,
+    /// The local chat model a request runs on when its own model is a cloud
+    /// one and the route is local (the embedded default unless changed).
+    pub local_chat: String,
     /// Folder of local model files; the platform data dir's `models/` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub folder: Option<PathBuf>,
@@ -73,6 +76,8 @@ impl Default for ModelSettings {
             // The name the provider's own examples send to /audio/transcriptions.
             transcription: "whisper-1".to_owned(),
             embedding: "granite-embedding:278m".to_owned(),
+            // The embedded default (models/local/manifest.toml).
+            local_chat: "smollm2-135m-instruct".to_owned(),
             folder: None,
         }
     }
@@ -147,6 +152,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("models.ocr", "default OCR model"),
     ("models.transcription", "default transcription model"),
     ("models.embedding", "default embedding model"),
+    ("models.local_chat", "local chat model for local routes"),
     ("models.folder", "folder of local model files"),
     (
         "budget.monthly_limit_eur",
@@ -251,6 +257,7 @@ impl Settings {
             "models.ocr" => s(&self.models.ocr),
             "models.transcription" => s(&self.models.transcription),
             "models.embedding" => s(&self.models.embedding),
+            "models.local_chat" => s(&self.models.local_chat),
             "models.folder" => self.models.folder.as_ref().map(|p| p.display().to_string()),
             "budget.monthly_limit_eur" => self.budget.monthly_limit_eur.clone(),
             "budget.output_tokens_per_hour" => {
@@ -307,6 +314,7 @@ impl Settings {
             "models.ocr" => self.models.ocr = name()?,
             "models.transcription" => self.models.transcription = name()?,
             "models.embedding" => self.models.embedding = name()?,
+            "models.local_chat" => self.models.local_chat = name()?,
             "models.folder" => self.models.folder = opt().map(PathBuf::from),
             "budget.monthly_limit_eur" => self.budget.monthly_limit_eur = opt(),
             "budget.output_tokens_per_hour" => self.budget.output_tokens_per_hour = count()?,

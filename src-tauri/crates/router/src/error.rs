@@ -21,9 +21,7 @@ pub enum RouterError {
     ModelRetired { successor: Option<ModelId> },
     /// The request must run locally (confidential, policy local, fallback)
     /// and there is no local engine or model for it.
-    #[error(
-        "no local model can run this request ({why}); local models arrive with the local engine"
-    )]
+    #[error("no local model can run this request ({why}); see `llmaas models --local`")]
     NoLocalEngine { why: String },
     /// The budget guard refused: the worst case would pass a limit of the tier.
     #[error("refused by the budget guard: {}", describe(.decision))]

@@ -1,5 +1,5 @@
 //! `llmaas models [--capability X] [--search Q] [--all] [--retiring-within N]`
-//! and `llmaas models show ID`.
+//! and `llmaas models show ID`; the local files are `local_models`.
 
 use chrono::NaiveDate;
 use llmaas_catalog::{Catalog, LifecycleState, Model, Query};
@@ -29,6 +29,10 @@ pub fn run(ctx: &Ctx, args: &ModelsArgs) -> Result<Exit, CliError> {
     let today = ctx.now_local().date_naive();
     match &args.command {
         Some(ModelsCommand::Show { id }) => show(ctx, &catalog, id, today),
+        Some(ModelsCommand::Import { file, link }) => super::local_models::import(ctx, file, *link),
+        // main runs it on the async runtime.
+        Some(ModelsCommand::Pull { .. }) => unreachable!("pull is async"),
+        None if args.local => super::local_models::list(ctx, args.search.as_deref()),
         None => list(ctx, &catalog, args, today),
     }
 }

@@ -29,10 +29,19 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<Exit, CliError> {
             bind.ip()
         );
     }
+    // The local models ready now are listed by /v1/models with route hint `local`.
+    let local_models = ctx
+        .local_library()
+        .models()
+        .iter()
+        .filter(|m| m.is_ready())
+        .map(|m| m.id.clone())
+        .collect();
     let options = GatewayOptions {
         bind,
         tls,
         cors_origins: args.cors.clone(),
+        local_models,
         ..GatewayOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

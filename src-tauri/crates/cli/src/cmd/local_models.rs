@@ -1,0 +1,199 @@
+//! `llmaas models --local`, `llmaas models import FILE [--link]` and
+//! `llmaas models pull URL [--sha256 HEX] [--name FILE.gguf]`.
+
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use llmaas_local::fetch::{self, ImportMode, Pull, TransferProgress};
+use llmaas_local::{LocalModel, Source, Status};
+use serde::Serialize;
+
+use crate::context::Ctx;
+use crate::error::{CliError, Exit};
+use crate::output;
+
+/// A local model as `--json` prints it.
+#[derive(Serialize)]
+struct Listed<'a> {
+    id: &'a str,
+    path: &'a Path,
+    size_bytes: u64,
+    source: Source,
+    usable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    architecture: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantisation: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<u64>,
+}
+
+fn listed(m: &LocalModel) -> Listed<'_> {
+    let info = m.info();
+    Listed {
+        id: m.id.as_str(),
+        path: &m.path,
+        size_bytes: m.size_bytes,
+        source: m.source,
+        usable: m.is_ready(),
+        reason: match &m.status {
+            Status::Unusable(r) => Some(r),
+            Status::Ready(_) => None,
+        },
+        architecture: info.map(|i| i.architecture.as_str()),
+        name: info.and_then(|i| i.name.as_deref()),
+        quantisation: info.map(|i| i.quantisation.as_str()),
+        parameters: info.map(|i| i.parameters),
+        context: info.and_then(|i| i.context_length),
+    }
+}
+
+/// Lists the local models, filtered by `search` (id or name contains it).
+pub fn list(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
+    let library = ctx.local_library();
+    let models = library.models();
+    let needle = search.map(str::to_lowercase);
+    let shown: Vec<&LocalModel> = models
+        .iter()
+        .filter(|m| {
+            needle.as_deref().is_none_or(|n| {
+                m.id.as_str().contains(n)
+                    || m.info()
+                        .and_then(|i| i.name.as_deref())
+                        .is_some_and(|name| name.to_lowercase().contains(n))
+            })
+        })
+        .collect();
+    if ctx.json {
+        let rows: Vec<_> = shown.iter().map(|m| listed(m)).collect();
+        output::json(&rows)?;
+        return Ok(Exit::Ok);
+    }
+    if shown.is_empty() {
+        output::line(format_args!(
+            "No local model. Put GGUF files in {} or use `llmaas models import FILE`.",
+            library.folder().display()
+        ))?;
+        return Ok(Exit::Ok);
+    }
+    let mut t = output::table(&[
+        "model",
+        "architecture",
+        "params",
+        "quant",
+        "context",
+        "size",
+        "status",
+    ]);
+    for m in &shown {
+        let info = m.info();
+        t.add_row(vec![
+            m.id.to_string(),
+            info.map(|i| i.architecture.clone()).unwrap_or_default(),
+            info.map(llmaas_local::gguf::GgufInfo::parameters_label)
+                .unwrap_or_default(),
+            info.map(|i| i.quantisation.clone()).unwrap_or_default(),
+            info.and_then(|i| i.context_length)
+                .map(output::thousands)
+                .unwrap_or_default(),
+            megabytes(m.size_bytes),
+            match (&m.status, m.source) {
+                (Status::Ready(_), Source::Default) => "ready (embedded default)".to_owned(),
+                (Status::Ready(_), Source::Folder) => "ready".to_owned(),
+                (Status::Unusable(r), _) => format!("unusable: {r}"),
+            },
+        ]);
+    }
+    output::line(t)?;
+    output::line(format_args!(
+        "{} local models; folder {}",
+        shown.len(),
+        library.folder().display()
+    ))?;
+    Ok(Exit::Ok)
+}
+
+fn megabytes(bytes: u64) -> String {
+    if bytes == 0 {
+        String::new()
+    } else {
+        format!("{} MB", output::thousands(bytes.div_ceil(1_000_000)))
+    }
+}
+
+/// A progress bar on stderr when it is a terminal, nothing otherwise.
+fn bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn update(bar: &ProgressBar, p: TransferProgress) {
+    if let Some(total) = p.total {
+        bar.set_length(total);
+    }
+    bar.set_position(p.done);
+}
+
+pub fn import(ctx: &Ctx, file: &Path, link: bool) -> Result<Exit, CliError> {
+    let bar = bar();
+    let mode = if link {
+        ImportMode::Link
+    } else {
+        ImportMode::Copy
+    };
+    let path = fetch::import(file, &ctx.models_dir(), mode, &|p| update(&bar, p));
+    bar.finish_and_clear();
+    announce(ctx, &path?)
+}
+
+pub async fn pull(
+    ctx: &Ctx,
+    url: &str,
+    sha256: Option<&str>,
+    name: Option<&str>,
+) -> Result<Exit, CliError> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot set up the HTTP client: {e}")))?;
+    let pull = Pull {
+        url: url.to_owned(),
+        file_name: name.map(str::to_owned),
+        sha256: sha256.map(str::to_owned),
+    };
+    let bar = bar();
+    let path = fetch::download(&client, &pull, &ctx.models_dir(), &|p| update(&bar, p)).await;
+    bar.finish_and_clear();
+    announce(ctx, &path?)
+}
+
+fn announce(ctx: &Ctx, path: &Path) -> Result<Exit, CliError> {
+    let id = llmaas_local::id_for_file(path)
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    if ctx.json {
+        output::json(&serde_json::json!({ "id": id, "path": path }))?;
+    } else {
+        output::line(format_args!(
+            "{} is ready as `{id}`: llmaas chat --local -m {id}",
+            path.display()
+        ))?;
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,167 @@
+//! `llmaas models --local|import|pull` and `llmaas chat --local` on the real
+//! embedded default model.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::path::PathBuf;
+
+use common::Machine;
+
+/// The provisioned default model; `None` skips (CI sets `LLMAAS_REQUIRE_MODELS=1`).
+fn default_model() -> Option<PathBuf> {
+    let cache = llmaas_config::Paths::from_platform().unwrap().cache_dir;
+    let path = llmaas_local::default_model::chat_default_path(&cache);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("LLMAAS_REQUIRE_MODELS").is_none_or(|v| v != "1"),
+        "{} is missing: run `python3 scripts/provision-models.py`",
+        path.display()
+    );
+    eprintln!("skipped: the default model is not provisioned");
+    None
+}
+
+fn machine(model: &std::path::Path) -> Machine {
+    Machine::new()
+        .with("LLMAAS_DEFAULT_MODEL", &model.display().to_string())
+        // No key, and a cloud that is not there: nothing may leave.
+        .with("LLMAAS_BASE_URL", "http://127.0.0.1:9/v1")
+        .with("LLMAAS_API_KEY", "")
+}
+
+#[test]
+fn lists_imports_and_refuses_bad_files() {
+    let Some(model) = default_model() else { return };
+    let m = machine(&model);
+    let listed = m.run(&["models", "--local", "--json"]).ok().json();
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["id"], "smollm2-135m-instruct");
+    assert_eq!(rows[0]["usable"], true);
+    assert_eq!(rows[0]["architecture"], "llama");
+    assert_eq!(rows[0]["quantisation"], "Q4_1");
+    assert_eq!(rows[0]["context"], 8192);
+    assert_eq!(rows[0]["source"], "default");
+
+    let junk = m.root.path().join("junk.gguf");
+    std::fs::write(&junk, b"random bytes named like a model").unwrap();
+    let run = m.run(&["models", "import", junk.to_str().unwrap()]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("not a GGUF"), "{}", run.stderr());
+
+    let run = m
+        .run(&["models", "import", "--link", model.to_str().unwrap()])
+        .ok();
+    assert!(
+        run.stdout().contains("smollm2-135m-instruct.q4_1"),
+        "{}",
+        run.stdout()
+    );
+    let again = m.run(&["models", "import", model.to_str().unwrap()]);
+    assert_eq!(again.code(), 2, "exists already: {}", again.stderr());
+
+    // A file dropped by hand is listed as unusable, with its reason.
+    let folder = m.data("models");
+    std::fs::write(folder.join("broken.gguf"), b"GGUF\x03\x00\x00\x00").unwrap();
+    let table = m.run(&["models", "--local"]).ok().stdout();
+    assert!(table.contains("smollm2-135m-instruct.q4_1"), "{table}");
+    assert!(table.contains("unusable: the file is truncated"), "{table}");
+    assert!(table.contains("embedded default"), "{table}");
+}
+
+#[test]
+fn chats_locally_with_no_key_and_records_zero_euros() {
+    let Some(model) = default_model() else { return };
+    let m = machine(&model);
+    let out = m
+        .run(&[
+            "chat",
+            "--local",
+            "--json",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "8",
+            "Say hello.",
+        ])
+        .ok()
+        .json();
+    let summary = &out["summary"];
+    assert_eq!(summary["route"], "local", "{out}");
+    assert_eq!(summary["model"], "smollm2-135m-instruct");
+    assert_eq!(summary["status"], "done");
+    assert_eq!(summary["cost"], 0);
+    let tokens = summary["usage"]["output_tokens"].as_u64().unwrap();
+    assert!((1..=8).contains(&tokens), "{summary}");
+    assert!(!out["text"].as_str().unwrap().trim().is_empty());
+
+    // Auto with no key runs here too; the ledger has both rows at 0 €.
+    m.run(&["chat", "--max-tokens", "4", "Hi"]).ok();
+    let spend = m.run(&["spend", "--json"]).ok().json();
+    assert_eq!(spend["requests"], 2, "{spend}");
+    assert_eq!(spend["spent"], 0, "{spend}");
+    assert!(spend["output_tokens"].as_u64().unwrap() >= 2, "{spend}");
+}
+
+/// Serves `body` once per connection over plain HTTP/1.0.
+fn serve(body: Vec<u8>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0_u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn pulls_a_model_and_checks_its_checksum() {
+    let Some(model) = default_model() else { return };
+    let m = machine(&model);
+    let bytes = std::fs::read(&model).unwrap();
+    let base = serve(bytes);
+    let manifest = llmaas_local::default_model::chat_default();
+    let bad = m.run(&[
+        "models",
+        "pull",
+        &format!("{base}/tiny.gguf"),
+        "--sha256",
+        &"0".repeat(64),
+    ]);
+    assert_eq!(bad.code(), 1, "{}", bad.stderr());
+    assert!(
+        bad.stderr().contains("checksum mismatch"),
+        "{}",
+        bad.stderr()
+    );
+    assert!(!m.data("models/tiny.gguf").exists());
+
+    let run = m
+        .run(&[
+            "models",
+            "pull",
+            &format!("{base}/dl"),
+            "--name",
+            "tiny.gguf",
+            "--sha256",
+            &manifest.sha256,
+        ])
+        .ok();
+    assert!(run.stdout().contains("`tiny`"), "{}", run.stdout());
+    assert_eq!(
+        std::fs::metadata(m.data("models/tiny.gguf")).unwrap().len(),
+        manifest.size
+    );
+}

@@ -1,0 +1,550 @@
+//! The mistral.rs chat engine behind the router's [`ChatBackend`] trait.
+//!
+//! It owns a thread with a tokio runtime of its own: loading a GGUF file is
+//! seconds of CPU work inside an `async fn`, and mistral.rs uses
+//! `block_in_place` here and there, so none of it may run on the caller's
+//! runtime (a window's event loop, the gateway's accept loop). Callers only
+//! ever await channels.
+//!
+//! One model is held at a time: asking for another unloads the first. A
+//! model loads on first use (or explicitly, with progress) and is unloaded
+//! after an idle time. Dropping an answer's stream cancels its generation:
+//! mistral.rs stops a sequence whose receiver is gone.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use llmaas_core::{BackendError, ChatBackend, ChatEvent, ChatRequest, EventStream, ModelId};
+use mistralrs::{GgufModelBuilder, Response, TokenSource};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::library::{Library, Status};
+use crate::{LocalError, convert};
+
+/// candle's switch that dequantises every weight to f16 at load time. On CPUs
+/// where candle has no SIMD kernel for the file's quantisation (Q4_1 on x86)
+/// it makes decoding ~3× faster, at ~2 bytes per parameter of memory
+/// (BUILD-FACTS.md). candle reads it once per thread, so binaries set it
+/// before starting any thread (see `prefer_f16_weights`).
+pub const DEQUANTIZE_F16_ENV: &str = "CANDLE_DEQUANTIZE_ALL_F16";
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Stay on the CPU even when a GPU is there.
+    pub force_cpu: bool,
+    /// Unload the model after this long without a request; `None` keeps it.
+    pub idle_unload: Option<Duration>,
+    /// Where each model gets a folder of its own to load from (see [`stage`]).
+    pub staging_dir: PathBuf,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            force_cpu: false,
+            idle_unload: Some(Duration::from_mins(10)),
+            staging_dir: std::env::temp_dir().join("llmaas-desktop-models"),
+        }
+    }
+}
+
+/// Where a load is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadStage {
+    /// Reading the file's header; unloading the previous model.
+    Checking,
+    /// mistral.rs reads and prepares the weights (the long part).
+    Loading,
+    Ready,
+}
+
+/// A load progress report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoadProgress {
+    pub model: ModelId,
+    pub stage: LoadStage,
+    /// Since the load started.
+    pub elapsed_ms: u64,
+}
+
+/// The model in memory and where it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoadedModel {
+    pub id: ModelId,
+    pub path: PathBuf,
+    /// `cpu`, `cuda:0`, `metal:0`.
+    pub device: String,
+    pub load_ms: u64,
+    /// Whether weights were dequantised to f16 (see [`DEQUANTIZE_F16_ENV`]).
+    pub f16_weights: bool,
+}
+
+/// The local chat engine. Cheap to clone; clones share the loaded model.
+#[derive(Clone)]
+pub struct LocalEngine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    library: Arc<Library>,
+    options: EngineOptions,
+    runtime: RuntimeThread,
+    slot: tokio::sync::Mutex<Option<Slot>>,
+    /// A copy of the slot's description, readable without awaiting.
+    loaded: Mutex<Option<LoadedModel>>,
+    last_used: Mutex<Instant>,
+    /// Answers streaming now: the idle timer leaves a busy model alone.
+    active: AtomicUsize,
+}
+
+struct Slot {
+    loaded: LoadedModel,
+    model: Arc<mistralrs::Model>,
+}
+
+impl std::fmt::Debug for LocalEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEngine")
+            .field("folder", &self.inner.library.folder())
+            .field("loaded", &self.loaded().map(|l| l.id))
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalEngine {
+    /// Starts the engine's thread. Nothing is loaded yet.
+    pub fn new(library: Arc<Library>, options: EngineOptions) -> Result<LocalEngine, LocalError> {
+        let runtime = RuntimeThread::start()?;
+        let inner = Arc::new(Inner {
+            library,
+            options,
+            runtime,
+            slot: tokio::sync::Mutex::new(None),
+            loaded: Mutex::new(None),
+            last_used: Mutex::new(Instant::now()),
+            active: AtomicUsize::new(0),
+        });
+        if let Some(idle) = inner.options.idle_unload {
+            let weak = Arc::downgrade(&inner);
+            inner.runtime.handle.spawn(idle_timer(weak, idle));
+        }
+        Ok(LocalEngine { inner })
+    }
+
+    pub fn library(&self) -> &Arc<Library> {
+        &self.inner.library
+    }
+
+    /// The device a model would run on now: a GPU when the build has its
+    /// feature and one is there, else the CPU.
+    pub fn device(&self) -> String {
+        mistralrs::best_device(self.inner.options.force_cpu)
+            .map_or_else(|_| "cpu".to_owned(), |d| device_name(&d))
+    }
+
+    /// Answers generating now.
+    pub fn active_answers(&self) -> usize {
+        self.inner.active.load(Ordering::SeqCst)
+    }
+
+    /// The model in memory, if any.
+    pub fn loaded(&self) -> Option<LoadedModel> {
+        lock(&self.inner.loaded).clone()
+    }
+
+    /// Loads `id` (unloading any other), reporting progress. Returns at once
+    /// when it is loaded already.
+    pub async fn load(
+        &self,
+        id: &ModelId,
+        progress: impl Fn(LoadProgress) + Send + Sync + 'static,
+    ) -> Result<LoadedModel, LocalError> {
+        let inner = Arc::clone(&self.inner);
+        let id = id.clone();
+        let task = self.inner.runtime.handle.spawn(async move {
+            let (_, loaded) = ensure_loaded(&inner, &id, &progress).await?;
+            Ok(loaded)
+        });
+        task.await
+            .map_err(|e| LocalError::Engine(format!("the load task ended: {e}")))?
+    }
+
+    /// Frees the model's memory. Answers streaming now finish first (they hold it).
+    pub async fn unload(&self) {
+        let inner = Arc::clone(&self.inner);
+        let task = self
+            .inner
+            .runtime
+            .handle
+            .spawn(async move { inner.unload().await });
+        let _ = task.await;
+    }
+}
+
+impl Inner {
+    async fn unload(&self) {
+        let mut slot = self.slot.lock().await;
+        if let Some(old) = slot.take() {
+            tracing::info!(model = %old.loaded.id, "local model unloaded");
+        }
+        *lock(&self.loaded) = None;
+    }
+
+    fn touch(&self) {
+        *lock(&self.last_used) = Instant::now();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `cpu`, `cuda:0`, `metal:0` (candle's `DeviceLocation` is not re-exported:
+/// the ordinal is read from its debug form).
+fn device_name(d: &mistralrs::Device) -> String {
+    let kind = if d.is_cuda() {
+        "cuda"
+    } else if d.is_metal() {
+        "metal"
+    } else {
+        return "cpu".to_owned();
+    };
+    let ordinal: String = format!("{:?}", d.location())
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    format!("{kind}:{}", if ordinal.is_empty() { "0" } else { &ordinal })
+}
+
+fn f16_weights() -> bool {
+    std::env::var(DEQUANTIZE_F16_ENV).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The model for `id`, loading it first when another (or none) is loaded.
+async fn ensure_loaded(
+    inner: &Arc<Inner>,
+    id: &ModelId,
+    progress: &(dyn Fn(LoadProgress) + Send + Sync),
+) -> Result<(Arc<mistralrs::Model>, LoadedModel), LocalError> {
+    let mut slot = inner.slot.lock().await;
+    if let Some(s) = slot.as_ref()
+        && s.loaded.id.as_str().eq_ignore_ascii_case(id.as_str())
+    {
+        return Ok((Arc::clone(&s.model), s.loaded.clone()));
+    }
+    let started = Instant::now();
+    let report = |stage| {
+        progress(LoadProgress {
+            model: id.clone(),
+            stage,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        });
+    };
+    report(LoadStage::Checking);
+    let entry = match inner.library.get(id) {
+        Some(m) => m,
+        // A file added since the last listing (no watch running): look again.
+        None => inner
+            .library
+            .refresh()
+            .iter()
+            .find(|m| m.id.as_str().eq_ignore_ascii_case(id.as_str()))
+            .cloned()
+            .ok_or_else(|| LocalError::ModelNotFound(id.to_string()))?,
+    };
+    // The file may have changed since it was listed (a copy still running,
+    // a download cut): its header is read again, which is cheap.
+    let entry = crate::library::LocalModel::inspect(entry.id, &entry.path, entry.source);
+    if let Status::Unusable(reason) = &entry.status {
+        return Err(LocalError::Unusable {
+            id: id.to_string(),
+            reason: reason.clone(),
+        });
+    }
+    // One model in memory at a time: free the old one before reading the new.
+    if let Some(old) = slot.take() {
+        tracing::info!(model = %old.loaded.id, "unloading to make room");
+    }
+    *lock(&inner.loaded) = None;
+
+    let (dir, file) = stage(&inner.options.staging_dir, &entry.id, &entry.path);
+    report(LoadStage::Loading);
+    let mut builder = GgufModelBuilder::new(dir.to_string_lossy(), vec![file])
+        .with_token_source(TokenSource::None)
+        .with_max_num_seqs(8);
+    if inner.options.force_cpu {
+        builder = builder.with_force_cpu();
+    }
+    let f16 = f16_weights();
+    if f16 && entry.size_bytes > 2 << 30 {
+        tracing::warn!(
+            model = %entry.id,
+            "{DEQUANTIZE_F16_ENV} is set: this model's weights will take about 4x the file's size in memory; set it to 0 to keep them quantised"
+        );
+    }
+    // A panic inside mistral.rs (an architecture it cannot load) ends this
+    // task only; the engine and the app go on.
+    let built = tokio::spawn(async move { builder.build().await }).await;
+    let model = match built {
+        Ok(Ok(model)) => model,
+        Ok(Err(e)) => {
+            return Err(LocalError::Load {
+                id: id.to_string(),
+                message: format!("{e:#}"),
+            });
+        }
+        Err(join) => {
+            return Err(LocalError::Load {
+                id: id.to_string(),
+                message: if join.is_panic() {
+                    "the engine panicked while reading the file".to_owned()
+                } else {
+                    join.to_string()
+                },
+            });
+        }
+    };
+    let device = model
+        .config()
+        .map_or_else(|_| "cpu".to_owned(), |c| device_name(&c.device));
+    let loaded = LoadedModel {
+        id: entry.id.clone(),
+        path: entry.path.clone(),
+        device,
+        load_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        f16_weights: f16,
+    };
+    tracing::info!(model = %loaded.id, device = %loaded.device, ms = loaded.load_ms, "local model loaded");
+    let model = Arc::new(model);
+    *slot = Some(Slot {
+        loaded: loaded.clone(),
+        model: Arc::clone(&model),
+    });
+    *lock(&inner.loaded) = Some(loaded.clone());
+    inner.touch();
+    report(LoadStage::Ready);
+    Ok((model, loaded))
+}
+
+/// A folder holding only a link to the model file, to load from.
+///
+/// mistral.rs reads `tokenizer_config.json`, `chat_template.jinja` and
+/// `generation_config.json` from the model's folder when they are there, and
+/// they override the GGUF's own (BUILD-FACTS.md): a user's models folder may
+/// hold such files for another model. Where no link can be made, the file's
+/// own folder is used.
+fn stage(staging: &Path, id: &ModelId, path: &Path) -> (PathBuf, String) {
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let safe: String = id
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let dir = staging.join(safe);
+    let linked = (|| -> std::io::Result<()> {
+        std::fs::create_dir_all(&dir)?;
+        let link = dir.join(&file);
+        let _ = std::fs::remove_file(&link);
+        let target = std::fs::canonicalize(path)?;
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(target, &link)?;
+        #[cfg(not(unix))]
+        std::fs::hard_link(target, &link)?;
+        Ok(())
+    })();
+    match linked {
+        Ok(()) => (dir, file),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot stage the model file; loading from its own folder");
+            let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            (parent, file)
+        }
+    }
+}
+
+async fn idle_timer(inner: Weak<Inner>, idle: Duration) {
+    let tick = (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
+    loop {
+        tokio::time::sleep(tick).await;
+        let Some(inner) = inner.upgrade() else { return };
+        let idle_for = lock(&inner.last_used).elapsed();
+        if idle_for >= idle
+            && inner.active.load(Ordering::SeqCst) == 0
+            && lock(&inner.loaded).is_some()
+        {
+            tracing::info!(secs = idle_for.as_secs(), "local model idle; unloading");
+            inner.unload().await;
+        }
+    }
+}
+
+impl ChatBackend for LocalEngine {
+    fn serves(&self, model: &ModelId) -> bool {
+        self.inner.library.get(model).is_some_and(|m| m.is_ready())
+    }
+
+    fn chat(&self, request: ChatRequest) -> EventStream {
+        let (tx, rx) = mpsc::channel(64);
+        let inner = Arc::clone(&self.inner);
+        self.inner.runtime.handle.spawn(async move {
+            let _busy = Busy::new(&inner);
+            if let Err(e) = run_chat(&inner, request, &tx).await {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }))
+    }
+}
+
+/// Counts an answer as streaming while it lives.
+struct Busy<'a>(&'a Inner);
+
+impl<'a> Busy<'a> {
+    fn new(inner: &'a Inner) -> Busy<'a> {
+        inner.active.fetch_add(1, Ordering::SeqCst);
+        inner.touch();
+        Busy(inner)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+type Sender = mpsc::Sender<Result<ChatEvent, BackendError>>;
+
+async fn run_chat(
+    inner: &Arc<Inner>,
+    request: ChatRequest,
+    tx: &Sender,
+) -> Result<(), BackendError> {
+    let builder = convert::request(&request)?;
+    let (model, _) = ensure_loaded(inner, &request.model, &|_| {})
+        .await
+        .map_err(|e| match e {
+            LocalError::ModelNotFound(m) => BackendError::ModelNotFound(m),
+            other => BackendError::Engine(other.to_string()),
+        })?;
+    let mut stream = model
+        .stream_chat_request(builder)
+        .await
+        .map_err(|e| BackendError::Engine(e.to_string()))?;
+    let mut events = Vec::new();
+    loop {
+        let next = tokio::select! {
+            next = stream.next() => next,
+            // The caller dropped the answer: dropping `stream` stops the sequence.
+            () = tx.closed() => return Ok(()),
+        };
+        let Some(response) = next else {
+            return Err(BackendError::StreamCut(
+                "the local engine stopped before the end of the answer".into(),
+            ));
+        };
+        let mut finished = None;
+        match response {
+            Response::Chunk(chunk) => {
+                for choice in &chunk.choices {
+                    convert::events(choice, &mut events);
+                    if let Some(reason) = &choice.finish_reason {
+                        finished = Some(convert::finish(reason));
+                    }
+                }
+                if let Some(u) = &chunk.usage {
+                    events.push(ChatEvent::Usage {
+                        usage: convert::usage(u),
+                    });
+                }
+            }
+            Response::ModelError(message, _) => return Err(BackendError::Engine(message)),
+            Response::ValidationError(e) => return Err(BackendError::BadRequest(e.to_string())),
+            Response::InternalError(e) => return Err(BackendError::Engine(e.to_string())),
+            // Other kinds answer other requests than chat.
+            _ => {}
+        }
+        for event in events.drain(..) {
+            if tx.send(Ok(event)).await.is_err() {
+                return Ok(());
+            }
+        }
+        if let Some(reason) = finished {
+            let _ = tx.send(Ok(ChatEvent::Finished { reason })).await;
+            return Ok(());
+        }
+    }
+}
+
+/// A thread running a tokio runtime until the engine is dropped.
+struct RuntimeThread {
+    handle: tokio::runtime::Handle,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl RuntimeThread {
+    fn start() -> Result<RuntimeThread, LocalError> {
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("llmaas-local".into())
+            .spawn(move || {
+                // Multi-threaded: mistral.rs calls `block_in_place`, which a
+                // current-thread runtime refuses. Two workers: one may be busy
+                // loading while the other forwards tokens.
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("llmaas-local-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = handle_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let _ = handle_tx.send(Ok(runtime.handle().clone()));
+                runtime.block_on(async {
+                    let _ = stop_rx.await;
+                });
+                // Tasks still running (a load) are dropped with the runtime here,
+                // on this thread, where blocking is allowed.
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            })
+            .map_err(|e| LocalError::Engine(format!("cannot start the engine thread: {e}")))?;
+        let handle = handle_rx
+            .recv()
+            .map_err(|_| LocalError::Engine("the engine thread ended at once".into()))?
+            .map_err(|e| LocalError::Engine(format!("cannot start the engine runtime: {e}")))?;
+        Ok(RuntimeThread {
+            handle,
+            stop: Mutex::new(Some(stop_tx)),
+        })
+    }
+}
+
+impl Drop for RuntimeThread {
+    fn drop(&mut self) {
+        if let Some(stop) = lock(&self.stop).take() {
+            let _ = stop.send(());
+        }
+    }
+}

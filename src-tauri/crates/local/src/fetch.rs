@@ -1,0 +1,308 @@
+//! Getting a model file into the models folder: importing one the user has
+//! (copy or link) or downloading one (progress, resume, checksum).
+//!
+//! Either way the file appears in the folder under its final name only when
+//! it is whole and its header reads: it is written as a hidden `.NAME.part`
+//! first, which the folder watch ignores, then renamed.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt as _;
+use sha2::{Digest, Sha256};
+
+use crate::LocalError;
+use crate::gguf;
+use crate::library::{SUPPORTED_ARCHITECTURES, is_model_file};
+
+/// Bytes moved so far, and the total when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferProgress {
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+/// How an imported file gets into the folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// A copy: the original can go.
+    Copy,
+    /// A symbolic link: no space used, the original must stay.
+    Link,
+}
+
+/// Checks that `path` is a model the engine can run, or says why not.
+pub fn check_model(path: &Path) -> Result<gguf::GgufInfo, LocalError> {
+    let not = |reason: String| LocalError::NotAModel {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let info = gguf::read(path).map_err(|e| not(e.to_string()))?;
+    if !SUPPORTED_ARCHITECTURES.contains(&info.architecture.as_str()) {
+        return Err(not(format!(
+            "architecture `{}` is not supported by the local engine",
+            info.architecture
+        )));
+    }
+    Ok(info)
+}
+
+fn part_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.part"))
+}
+
+fn target_in(folder: &Path, name: &str) -> Result<PathBuf, LocalError> {
+    let target = folder.join(name);
+    if !is_model_file(&target) || Path::new(name).components().count() != 1 {
+        return Err(LocalError::NotAModel {
+            path: target,
+            reason: "model files are named NAME.gguf".into(),
+        });
+    }
+    if target.exists() {
+        return Err(LocalError::AlreadyExists(target));
+    }
+    Ok(target)
+}
+
+/// Imports `source` into `folder` (created when missing) and returns the new
+/// path. Blocking: run it off the async runtime. A failure leaves nothing behind.
+pub fn import(
+    source: &Path,
+    folder: &Path,
+    mode: ImportMode,
+    progress: &dyn Fn(TransferProgress),
+) -> Result<PathBuf, LocalError> {
+    check_model(source)?;
+    let name = source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::fs::create_dir_all(folder).map_err(|e| LocalError::io(folder, &e))?;
+    let target = target_in(folder, &name)?;
+    match mode {
+        ImportMode::Link => {
+            let source = std::fs::canonicalize(source).map_err(|e| LocalError::io(source, &e))?;
+            link(&source, &target).map_err(|e| LocalError::io(&target, &e))?;
+        }
+        ImportMode::Copy => {
+            let part = part_path(&target);
+            let result = copy_with_progress(source, &part, progress).and_then(|()| {
+                std::fs::rename(&part, &target).map_err(|e| LocalError::io(&target, &e))
+            });
+            if let Err(e) = result {
+                let _ = std::fs::remove_file(&part);
+                return Err(e);
+            }
+        }
+    }
+    Ok(target)
+}
+
+#[cfg(unix)]
+fn link(source: &Path, target: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(source, target)
+}
+
+#[cfg(not(unix))]
+fn link(source: &Path, target: &Path) -> std::io::Result<()> {
+    // Symbolic links need a privilege on Windows; a hard link does not (same volume).
+    std::fs::hard_link(source, target)
+}
+
+fn copy_with_progress(
+    from: &Path,
+    to: &Path,
+    progress: &dyn Fn(TransferProgress),
+) -> Result<(), LocalError> {
+    let mut src = std::fs::File::open(from).map_err(|e| LocalError::io(from, &e))?;
+    let total = src.metadata().map_err(|e| LocalError::io(from, &e))?.len();
+    let mut dst = std::fs::File::create(to).map_err(|e| LocalError::io(to, &e))?;
+    let mut buf = vec![0_u8; 1 << 20];
+    let mut done = 0_u64;
+    loop {
+        let n = src.read(&mut buf).map_err(|e| LocalError::io(from, &e))?;
+        if n == 0 {
+            break;
+        }
+        dst.write_all(&buf[..n])
+            .map_err(|e| LocalError::io(to, &e))?;
+        done += n as u64;
+        progress(TransferProgress {
+            done,
+            total: Some(total),
+        });
+    }
+    dst.sync_all().map_err(|e| LocalError::io(to, &e))
+}
+
+/// A download to make.
+#[derive(Debug, Clone)]
+pub struct Pull {
+    pub url: String,
+    /// The file name in the folder; the URL's last segment when `None`.
+    pub file_name: Option<String>,
+    /// The expected sha256 (hex); checked when given.
+    pub sha256: Option<String>,
+}
+
+/// Downloads `pull` into `folder`, resuming a previous partial download of
+/// the same name, and returns the new path. A checksum mismatch or a file that
+/// is not a model deletes what was downloaded; a network failure keeps it for
+/// the next try.
+pub async fn download(
+    client: &reqwest::Client,
+    pull: &Pull,
+    folder: &Path,
+    progress: &(dyn Fn(TransferProgress) + Send + Sync),
+) -> Result<PathBuf, LocalError> {
+    let name = match &pull.file_name {
+        Some(n) => n.clone(),
+        None => file_name_of(&pull.url)?,
+    };
+    tokio::fs::create_dir_all(folder)
+        .await
+        .map_err(|e| LocalError::io(folder, &e))?;
+    let target = target_in(folder, &name)?;
+    let part = part_path(&target);
+
+    // What an earlier try left, hashed again so the checksum covers every byte.
+    let mut hasher = Sha256::new();
+    let mut have = 0_u64;
+    if let Ok(mut f) = std::fs::File::open(&part) {
+        let mut buf = vec![0_u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).map_err(|e| LocalError::io(&part, &e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            have += n as u64;
+        }
+    }
+
+    let mut request = client.get(&pull.url);
+    if have > 0 {
+        request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| LocalError::Download(e.without_url().to_string()))?;
+    let status = response.status();
+    let resumed = status == reqwest::StatusCode::PARTIAL_CONTENT;
+    if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
+        // The part file is longer than the resource: start again.
+        let _ = std::fs::remove_file(&part);
+        return Err(LocalError::Download(
+            "the partial download does not match the server's file; it was removed, try again"
+                .into(),
+        ));
+    }
+    if !status.is_success() {
+        return Err(LocalError::Download(format!(
+            "the server answered {status}"
+        )));
+    }
+    if !resumed {
+        // The server ignored the range (or there was none): from the start.
+        hasher = Sha256::new();
+        have = 0;
+    }
+    let total = response.content_length().map(|n| n + have);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(resumed)
+        .truncate(!resumed)
+        .open(&part)
+        .map_err(|e| LocalError::io(&part, &e))?;
+    progress(TransferProgress { done: have, total });
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            LocalError::Download(format!(
+                "{} after {have} bytes; run the same command again to resume",
+                e.without_url()
+            ))
+        })?;
+        file.write_all(&chunk)
+            .map_err(|e| LocalError::io(&part, &e))?;
+        hasher.update(&chunk);
+        have += chunk.len() as u64;
+        progress(TransferProgress { done: have, total });
+    }
+    file.sync_all().map_err(|e| LocalError::io(&part, &e))?;
+    drop(file);
+    if let Some(total) = total
+        && have < total
+    {
+        return Err(LocalError::Download(format!(
+            "the connection closed after {have} of {total} bytes; run the same command again to resume"
+        )));
+    }
+
+    let actual = hex::encode(hasher.finalize());
+    if let Some(expected) = &pull.sha256
+        && !expected.eq_ignore_ascii_case(&actual)
+    {
+        let _ = std::fs::remove_file(&part);
+        return Err(LocalError::ChecksumMismatch {
+            expected: expected.to_lowercase(),
+            actual,
+        });
+    }
+    if let Err(e) = check_model(&part) {
+        let _ = std::fs::remove_file(&part);
+        return Err(match e {
+            LocalError::NotAModel { reason, .. } => LocalError::NotAModel {
+                path: target,
+                reason,
+            },
+            other => other,
+        });
+    }
+    std::fs::rename(&part, &target).map_err(|e| LocalError::io(&target, &e))?;
+    Ok(target)
+}
+
+/// The last path segment of a URL, without its query.
+fn file_name_of(url: &str) -> Result<String, LocalError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| LocalError::Download(format!("`{url}` is not a URL: {e}")))?;
+    parsed
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .ok_or_else(|| LocalError::Download(format!("`{url}` names no file; pass a file name")))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        if bytes[i] == b'%'
+            && let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+#[path = "fetch_tests.rs"]
+mod tests;

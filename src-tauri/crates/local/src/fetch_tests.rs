@@ -1,0 +1,276 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+
+use super::*;
+use crate::gguf::tests::tiny_llama;
+
+/// A file server on loopback that honours `Range: bytes=N-`, and cuts the
+/// connection midway through its first `cut_first` answers.
+#[derive(Clone)]
+struct Server {
+    file: Arc<Vec<u8>>,
+    cut_first: Arc<AtomicUsize>,
+    ranges: Arc<Mutex<Vec<Option<String>>>>,
+    honour_range: bool,
+}
+
+async fn serve_file(State(s): State<Server>, headers: HeaderMap) -> Response {
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    s.ranges.lock().unwrap().push(range.clone());
+    let start = range
+        .as_deref()
+        .filter(|_| s.honour_range)
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse::<usize>().ok());
+    let len = s.file.len();
+    if start.is_some_and(|n| n >= len) {
+        return Response::builder()
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .body(Body::empty())
+            .unwrap();
+    }
+    let from = start.unwrap_or(0);
+    let body = s.file[from..].to_vec();
+    let cut = s
+        .cut_first
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    let content_length = body.len();
+    let body = if cut {
+        // Half the bytes, then the connection breaks.
+        let half = body[..body.len() / 2].to_vec();
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            vec![Ok(half), Err(std::io::Error::other("cut"))];
+        // A pause before the break, so the first half goes out on the wire
+        // (hyper would otherwise drop it with the connection).
+        Body::from_stream(futures_util::StreamExt::then(
+            futures_util::stream::iter(chunks),
+            |c| async move {
+                if c.is_err() {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                c
+            },
+        ))
+    } else {
+        Body::from(body)
+    };
+    let mut r = Response::builder().header(header::CONTENT_LENGTH, content_length);
+    if start.is_some() {
+        r = r.status(StatusCode::PARTIAL_CONTENT).header(
+            header::CONTENT_RANGE,
+            format!("bytes {from}-{}/{len}", len - 1),
+        );
+    }
+    r.body(body).unwrap()
+}
+
+async fn start(server: Server) -> String {
+    let app = axum::Router::new()
+        .route("/files/{name}", axum::routing::get(serve_file))
+        .with_state(server);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/files")
+}
+
+fn server(file: Vec<u8>, cut_first: usize, honour_range: bool) -> Server {
+    Server {
+        file: Arc::new(file),
+        cut_first: Arc::new(AtomicUsize::new(cut_first)),
+        ranges: Arc::default(),
+        honour_range,
+    }
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn downloads_with_progress_and_checksum() {
+    let file = tiny_llama();
+    let base = start(server(file.clone(), 0, true)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Mutex::new(Vec::new());
+    let pull = Pull {
+        url: format!("{base}/Tiny%20Model.gguf?download=1"),
+        file_name: None,
+        sha256: Some(sha(&file).to_uppercase()),
+    };
+    let path = download(&reqwest::Client::new(), &pull, dir.path(), &|p| {
+        seen.lock().unwrap().push(p);
+    })
+    .await
+    .unwrap();
+    assert_eq!(path, dir.path().join("Tiny Model.gguf"));
+    assert_eq!(std::fs::read(&path).unwrap(), file);
+    let seen = seen.into_inner().unwrap();
+    let last = seen.last().unwrap();
+    assert_eq!(last.done, file.len() as u64);
+    assert_eq!(last.total, Some(file.len() as u64));
+    // A second pull of the same name is refused, not overwritten.
+    let again = download(&reqwest::Client::new(), &pull, dir.path(), &|_| {}).await;
+    assert!(
+        matches!(again, Err(LocalError::AlreadyExists(_))),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_cut_download_resumes_where_it_stopped() {
+    let file = tiny_llama();
+    let srv = server(file.clone(), 1, true);
+    let ranges = Arc::clone(&srv.ranges);
+    let base = start(srv).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pull = Pull {
+        url: format!("{base}/m.gguf"),
+        file_name: None,
+        sha256: Some(sha(&file)),
+    };
+    let client = reqwest::Client::new();
+    let first = download(&client, &pull, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(first.to_string().contains("resume"), "{first}");
+    assert!(
+        !dir.path().join("m.gguf").exists(),
+        "no half file under the real name"
+    );
+    let part = dir.path().join(".m.gguf.part");
+    let kept = std::fs::metadata(&part).unwrap().len();
+    assert!(kept > 0 && kept < file.len() as u64, "{kept}");
+
+    let path = download(&client, &pull, dir.path(), &|_| {}).await.unwrap();
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        file,
+        "checksum covers both parts"
+    );
+    assert!(!part.exists());
+    let ranges = ranges.lock().unwrap().clone();
+    assert_eq!(ranges, [None, Some(format!("bytes={kept}-"))]);
+}
+
+#[tokio::test]
+async fn a_server_without_ranges_restarts_from_zero() {
+    let file = tiny_llama();
+    let base = start(server(file.clone(), 1, false)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pull = Pull {
+        url: format!("{base}/m.gguf"),
+        file_name: None,
+        sha256: Some(sha(&file)),
+    };
+    let client = reqwest::Client::new();
+    download(&client, &pull, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    let path = download(&client, &pull, dir.path(), &|_| {}).await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), file);
+}
+
+#[tokio::test]
+async fn a_wrong_checksum_or_a_non_model_leaves_nothing() {
+    let file = tiny_llama();
+    let base = start(server(file.clone(), 0, true)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let bad = Pull {
+        url: format!("{base}/m.gguf"),
+        file_name: None,
+        sha256: Some("00".repeat(32)),
+    };
+    let err = download(&client, &bad, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LocalError::ChecksumMismatch { .. }), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let html = start(server(b"<html>login page</html>".to_vec(), 0, true)).await;
+    let err = download(
+        &client,
+        &Pull {
+            url: format!("{html}/x.gguf"),
+            file_name: None,
+            sha256: None,
+        },
+        dir.path(),
+        &|_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("not a GGUF"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let unreachable = Pull {
+        url: "http://127.0.0.1:9/m.gguf".into(),
+        file_name: None,
+        sha256: None,
+    };
+    let err = download(&client, &unreachable, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LocalError::Download(_)), "{err}");
+}
+
+#[test]
+fn imports_by_copy_or_link_and_refuses_non_models() {
+    let src = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let model = src.path().join("Chat.gguf");
+    std::fs::write(&model, tiny_llama()).unwrap();
+    let last = Mutex::new(None);
+    let copied = import(&model, folder.path(), ImportMode::Copy, &|p| {
+        *last.lock().unwrap() = Some(p);
+    })
+    .unwrap();
+    assert_eq!(std::fs::read(&copied).unwrap(), tiny_llama());
+    assert_eq!(
+        last.into_inner().unwrap().unwrap().done,
+        tiny_llama().len() as u64
+    );
+    assert!(matches!(
+        import(&model, folder.path(), ImportMode::Copy, &|_| {}),
+        Err(LocalError::AlreadyExists(_))
+    ));
+
+    let other = tempfile::tempdir().unwrap();
+    let linked = import(&model, other.path(), ImportMode::Link, &|_| {}).unwrap();
+    assert!(
+        std::fs::symlink_metadata(&linked)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&linked).unwrap(), tiny_llama());
+
+    let junk = src.path().join("junk.gguf");
+    std::fs::write(&junk, b"random bytes, not a model").unwrap();
+    let err = import(&junk, folder.path(), ImportMode::Copy, &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("not a GGUF"), "{err}");
+    assert!(!folder.path().join("junk.gguf").exists());
+}
+
+#[test]
+fn file_names_come_from_urls() {
+    assert_eq!(
+        file_name_of("https://h/x/y/SmolLM2%20Q4.gguf?raw=true").unwrap(),
+        "SmolLM2 Q4.gguf"
+    );
+    assert!(file_name_of("https://h/").is_err());
+    assert!(file_name_of("not a url").is_err());
+    assert_eq!(percent_decode("a%2"), "a%2");
+    assert_eq!(percent_decode("é%41"), "éA");
+}
