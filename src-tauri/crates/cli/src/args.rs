@@ -5,12 +5,15 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use llmaas_core::Capability;
 
-/// LLMaaS Desktop from a terminal: the model catalogue, your spend and limits,
-/// the API key and the settings.
+/// LLMaaS Desktop from a terminal: chat (cloud or local), OCR, meeting
+/// transcription, the model catalogue and local model files, your spend and
+/// limits, the API key and the settings.
 ///
-/// Exit codes: 0 success; 1 failure; 2 bad usage or value; 3 not found (an
-/// unknown model, no key set, no such token); 4 keychain unavailable; 5 a tier
-/// limit is reached (`limits`).
+/// Exit codes: 0 success; 1 failure; 2 bad usage or value (an unreadable
+/// recording, a file that is not a model); 3 not found (an unknown model, no
+/// key set, no local model, no such token); 4 keychain unavailable; 5 a tier
+/// limit is reached (`limits`, or a request the budget guard refused); 130
+/// interrupted (Ctrl-C).
 #[derive(Debug, Parser)]
 #[command(name = "llmaas", version, max_term_width = 100)]
 pub struct Cli {
@@ -34,6 +37,10 @@ pub enum Command {
     Embed(EmbedArgs),
     /// Read documents (images, PDFs) with DeepSeek-OCR: markdown, text or JSON.
     Ocr(OcrArgs),
+    /// Transcribe recordings: TXT, SRT, VTT, JSON or DOCX beside each (or in --out).
+    Transcribe(TranscribeArgs),
+    /// Transcribe every recording dropped into a folder, until Ctrl-C.
+    Watch(WatchArgs),
     /// List and search the model catalogue.
     Models(ModelsArgs),
     /// Update the catalogue from the provider's published files.
@@ -135,6 +142,11 @@ pub struct ModelsArgs {
     /// Ask the provider which models it serves now, and compare with the catalogue.
     #[arg(long, conflicts_with_all = ["capability", "search", "all", "retiring_within"])]
     pub live: bool,
+
+    /// The local model files instead: the models folder and the embedded
+    /// default, with architecture, size, quantisation, context, or why one is unusable.
+    #[arg(long, conflicts_with_all = ["capability", "all", "retiring_within", "live"])]
+    pub local: bool,
 }
 
 /// Where a request may run, overriding the `routing.policy` setting.
@@ -273,12 +285,88 @@ pub struct OcrArgs {
     pub format: OcrFormat,
 }
 
+/// How recordings are transcribed (`transcribe` and `watch`).
+#[derive(Debug, Args)]
+pub struct SpeechArgs {
+    #[command(flatten)]
+    pub route: RouteFlags,
+
+    /// Never send the audio to the cloud: transcribe locally or not at all.
+    #[arg(long)]
+    pub confidential: bool,
+
+    /// The spoken language, ISO 639-1 (`fr`); detected when absent. An
+    /// English-only local model (whisper-tiny.en) takes only `en`.
+    #[arg(short, long, value_name = "CODE")]
+    pub language: Option<String>,
+
+    /// Transcripts to write, comma-separated: txt, srt, vtt, json, docx
+    /// (default: txt; with --json and no --format, none: the JSON is printed).
+    #[arg(long, value_delimiter = ',', value_name = "FORMATS")]
+    pub format: Vec<llmaas_transcribe::Format>,
+
+    /// A local speech model (whisper-tiny.en, whisper-base: runs locally),
+    /// or the cloud's model (default: the `models.transcription` setting).
+    #[arg(short, long)]
+    pub model: Option<String>,
+
+    /// Project tag for the ledger (default: the `budget.project` setting).
+    #[arg(long)]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TranscribeArgs {
+    /// Recordings: wav, mp3, m4a, aac, ogg, flac, opus, or the sound of a
+    /// webm, mp4, mov or mkv video.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub speech: SpeechArgs,
+
+    /// Write the transcripts into this folder (`NAME.srt`…) instead of beside each input.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The folder: each recording that lands in it is transcribed once, its
+    /// transcripts written beside it (`.llmaas-transcribed.json` remembers
+    /// which are done).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    #[command(flatten)]
+    pub speech: SpeechArgs,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// Everything about one model: capabilities, lifecycle, successor.
     Show {
         /// A model id or alias.
         id: String,
+    },
+    /// Copy (or link) a GGUF file into the models folder.
+    Import {
+        /// The GGUF file.
+        file: PathBuf,
+        /// Link to the file instead of copying it (it must then stay where it is).
+        #[arg(long)]
+        link: bool,
+    },
+    /// Download a GGUF file into the models folder (resumes an interrupted download).
+    Pull {
+        /// The file's URL.
+        url: String,
+        /// The expected sha256, checked before the file is kept.
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+        /// The name to give the file (default: the URL's last segment).
+        #[arg(long, value_name = "FILE.gguf")]
+        name: Option<String>,
     },
 }
 

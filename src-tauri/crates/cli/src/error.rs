@@ -48,6 +48,10 @@ pub enum CliError {
     Gateway(#[from] llmaas_gateway::GatewayError),
     #[error(transparent)]
     Tokens(#[from] llmaas_gateway::TokenError),
+    #[error(transparent)]
+    Local(#[from] llmaas_local::LocalError),
+    #[error(transparent)]
+    Transcribe(#[from] llmaas_transcribe::TranscribeError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -66,7 +70,12 @@ impl CliError {
             | CliError::Tokens(TokenError::NameTaken(_) | TokenError::InvalidName(_)) => {
                 Exit::Usage
             }
+            CliError::Local(
+                llmaas_local::LocalError::NotAModel { .. }
+                | llmaas_local::LocalError::AlreadyExists(_),
+            ) => Exit::Usage,
             CliError::NotFound(_)
+            | CliError::Local(llmaas_local::LocalError::ModelNotFound(_))
             | CliError::Router(llmaas_router::RouterError::NoApiKey)
             | CliError::Tokens(TokenError::UnknownName(_)) => Exit::NotFound,
             CliError::Router(llmaas_router::RouterError::BudgetRefused { .. }) => {
@@ -76,6 +85,7 @@ impl CliError {
                 Exit::KeychainUnavailable
             }
             CliError::Ocr(e) => ocr_exit(e),
+            CliError::Transcribe(e) => transcribe_exit(e),
             _ => Exit::Failure,
         }
     }
@@ -102,6 +112,23 @@ fn ocr_exit(e: &llmaas_ocr::OcrError) -> Exit {
         | OcrError::Encrypted
         | OcrError::PageOutOfRange { .. }
         | OcrError::BadPageSelection(_) => Exit::Usage,
+        _ => Exit::Failure,
+    }
+}
+
+/// A recording that cannot be read is a usage error (nothing was sent);
+/// refusals keep the codes they have elsewhere.
+fn transcribe_exit(e: &llmaas_transcribe::TranscribeError) -> Exit {
+    use llmaas_transcribe::TranscribeError;
+    match e {
+        TranscribeError::EmptyFile
+        | TranscribeError::NotAudio(_)
+        | TranscribeError::NoAudioTrack
+        | TranscribeError::UnsupportedCodec(_)
+        | TranscribeError::Corrupt(_) => Exit::Usage,
+        TranscribeError::NoApiKey | TranscribeError::NoLocalModel { .. } => Exit::NotFound,
+        TranscribeError::BudgetRefused { .. } => Exit::LimitReached,
+        TranscribeError::Cancelled => Exit::Interrupted,
         _ => Exit::Failure,
     }
 }

@@ -14,11 +14,12 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, ModelsCommand};
 use crate::context::Ctx;
 use crate::error::{CliError, Exit};
 
 fn main() -> ExitCode {
+    prefer_f16_weights();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => code.into(),
@@ -28,6 +29,20 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             e.exit().into()
         }
+    }
+}
+
+/// Local models run ~3× faster on CPUs for which candle has no kernel of
+/// their quantisation when weights are dequantised to f16 at load
+/// (BUILD-FACTS.md). candle reads the switch from the environment, once per
+/// thread, so it is set here, before any thread exists; a value the user set
+/// (`0` keeps weights quantised, for big models on small memory) is kept.
+#[allow(unsafe_code)]
+fn prefer_f16_weights() {
+    if std::env::var_os(llmaas_local::DEQUANTIZE_F16_ENV).is_none() {
+        // SAFETY: called first thing in `main`, while the process has one
+        // thread: nothing can read the environment concurrently.
+        unsafe { std::env::set_var(llmaas_local::DEQUANTIZE_F16_ENV, "1") };
     }
 }
 
@@ -45,7 +60,12 @@ fn run(cli: &Cli) -> Result<Exit, CliError> {
         Command::Embed(args) => runtime.block_on(cmd::embed::run(&ctx, args)),
         Command::Ocr(args) => runtime.block_on(cmd::ocr::run(&ctx, args)),
         Command::Models(args) if args.live => runtime.block_on(cmd::live::run(&ctx)),
-        Command::Models(args) => cmd::models::run(&ctx, args),
+        Command::Models(args) => match &args.command {
+            Some(ModelsCommand::Pull { url, sha256, name }) => runtime.block_on(
+                cmd::local_models::pull(&ctx, url, sha256.as_deref(), name.as_deref()),
+            ),
+            _ => cmd::models::run(&ctx, args),
+        },
         Command::Catalog { command } => cmd::catalog::run(&ctx, command),
         Command::Spend(args) => runtime.block_on(cmd::spend::run(&ctx, args)),
         Command::Limits => runtime.block_on(cmd::limits::run(&ctx)),
@@ -56,6 +76,16 @@ fn run(cli: &Cli) -> Result<Exit, CliError> {
         Command::Serve(args) => {
             drop(runtime);
             cmd::serve::run(&ctx, args)
+        }
+        // Transcription blocks a thread of its own on a multi-thread runtime
+        // of its own (the cloud chunks are async, whisper and decoding are not).
+        Command::Transcribe(args) => {
+            drop(runtime);
+            cmd::transcribe::run(&ctx, args)
+        }
+        Command::Watch(args) => {
+            drop(runtime);
+            cmd::watch::run(&ctx, args)
         }
     }
 }

@@ -121,8 +121,8 @@ impl Router {
 
     /// Transcribes a recording. `audio_seconds`, when the caller knows it,
     /// lets the budget guard price the worst case before sending (every
-    /// started minute is due); the ledger row takes the duration the
-    /// transcript covers when it is longer.
+    /// started minute is due) and is what the ledger row records; without
+    /// it, the row takes the duration the transcript's segments cover.
     pub async fn transcribe(
         &self,
         request: TranscriptionRequest,
@@ -158,8 +158,11 @@ impl Router {
                 } else {
                     0
                 };
+                // The caller measured the audio when it says how long it is:
+                // segment ends can run a little past the audio (whisper's
+                // timestamps), and one second more would bill a started minute.
                 Usage {
-                    audio_seconds: covered.max(audio_seconds.unwrap_or(0)),
+                    audio_seconds: audio_seconds.unwrap_or(covered),
                     ..Usage::default()
                 }
             }

@@ -1,0 +1,477 @@
+//! Any recording in, 16 kHz mono `f32` out, a block at a time.
+//!
+//! symphonia demuxes and decodes (wav, mp3, m4a/aac, ogg/vorbis, flac, alac,
+//! and the audio track of mp4/mov/mkv/webm); channels are averaged to mono;
+//! rubato's FFT resampler brings any rate to 16 kHz. Nothing holds more than
+//! one packet and one resampler block: a 3-hour file streams through in the
+//! same memory as a 3-second one.
+
+use std::fs::File;
+use std::path::Path;
+
+use rubato::audioadapter_buffers::direct::InterleavedSlice;
+use rubato::{Fft, FixedSync, Indexing, Resampler as _};
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+
+use crate::TranscribeError;
+
+/// The sample rate speech models take.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// Input frames per resampler step.
+const RESAMPLE_BLOCK: usize = 1024;
+
+/// This many packets in a row that fail to decode end the file: a few bad
+/// packets are skipped (a scratch in a recording), a file of garbage is not
+/// read to its end.
+const MAX_BAD_PACKETS: u32 = 50;
+
+/// What the file holds, as far as the container says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioInfo {
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// From the container's frame count; `None` when it does not say (some
+    /// streams, raw ADTS), in which case progress shows no total.
+    pub duration_ms: Option<u64>,
+    /// The codec's short name (`mp3`, `aac`, `pcm_s16le`…).
+    pub codec: String,
+}
+
+/// A decoder positioned at the start of a file's first audio track.
+pub struct Decoder {
+    format: Box<dyn FormatReader>,
+    codec: Box<dyn AudioDecoder>,
+    track_id: u32,
+    info: AudioInfo,
+    /// `None` when the file is at 16 kHz already.
+    resampler: Option<Fft<f32>>,
+    /// Mono samples at the input rate, waiting for a full resampler block.
+    pending: Vec<f32>,
+    interleaved: Vec<f32>,
+    /// Output frames of the resampler's delay still to drop.
+    delay_left: usize,
+    /// Input frames fed to the resampler, and their rate: what the output
+    /// must amount to (rounding per packet would drop a frame each time).
+    input_frames: u64,
+    input_rate: u32,
+    produced: u64,
+    finished: bool,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decoder {
+    /// Opens `path` and finds its audio. Fails with a clear error on an empty
+    /// file, a format nobody can read, or a video without sound.
+    pub fn open(path: &Path) -> Result<Decoder, TranscribeError> {
+        let file = File::open(path).map_err(|e| TranscribeError::io(path, &e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| TranscribeError::io(path, &e))?
+            .len();
+        if len == 0 {
+            return Err(TranscribeError::EmptyFile);
+        }
+        let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let format = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(|e| match e {
+                SymphoniaError::IoError(_) | SymphoniaError::Unsupported(_) => {
+                    TranscribeError::NotAudio(
+                        "no audio or video format recognised in it".to_owned(),
+                    )
+                }
+                other => TranscribeError::NotAudio(other.to_string()),
+            })?;
+        Decoder::from_format(format)
+    }
+
+    fn from_format(format: Box<dyn FormatReader>) -> Result<Decoder, TranscribeError> {
+        let track = format
+            .default_track(TrackType::Audio)
+            .or_else(|| {
+                format
+                    .tracks()
+                    .iter()
+                    .find(|t| t.codec_params.as_ref().is_some_and(|p| p.audio().is_some()))
+            })
+            .ok_or(TranscribeError::NoAudioTrack)?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or(TranscribeError::NoAudioTrack)?
+            .clone();
+        let codec = codec_name(params.codec);
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|_| {
+                TranscribeError::UnsupportedCodec(if codec == "opus" {
+                    "opus (Opus audio is not decoded yet: convert it with \
+                     `ffmpeg -i FILE -c:a flac FILE.flac`)"
+                        .to_owned()
+                } else {
+                    codec.clone()
+                })
+            })?;
+        let sample_rate = params.sample_rate.unwrap_or(0);
+        let channels = params
+            .channels
+            .as_ref()
+            .map_or(0, symphonia::core::audio::Channels::count);
+        let duration_ms = match (track.num_frames, params.sample_rate) {
+            (Some(frames), Some(rate)) if rate > 0 => Some(frames * 1000 / u64::from(rate)),
+            _ => None,
+        };
+        let info = AudioInfo {
+            sample_rate,
+            channels,
+            duration_ms,
+            codec,
+        };
+        let track_id = track.id;
+        Ok(Decoder {
+            format,
+            codec: decoder,
+            track_id,
+            info,
+            resampler: None,
+            pending: Vec::new(),
+            interleaved: Vec::new(),
+            delay_left: 0,
+            input_frames: 0,
+            input_rate: 0,
+            produced: 0,
+            finished: false,
+        })
+    }
+
+    pub fn info(&self) -> &AudioInfo {
+        &self.info
+    }
+
+    /// The next samples at 16 kHz mono, or `None` at the end of the file.
+    /// Blocks may be of any length, empty ones included.
+    pub fn next_block(&mut self) -> Result<Option<Vec<f32>>, TranscribeError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mut bad = 0;
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(p)) => p,
+                // The end, or a stream whose layout changed (chained ogg): what
+                // was read is the recording.
+                Ok(None) | Err(SymphoniaError::ResetRequired) => return self.flush(),
+                // A cut file ends where it is cut.
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    tracing::warn!("the recording ends early (truncated file)");
+                    return self.flush();
+                }
+                Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let mono = match self.codec.decode(&packet) {
+                Ok(buf) => {
+                    let rate = buf.spec().rate();
+                    let channels = buf.spec().channels().count().max(1);
+                    self.interleaved.resize(buf.samples_interleaved(), 0.0);
+                    buf.copy_to_slice_interleaved(&mut self.interleaved);
+                    bad = 0;
+                    (rate, downmix(&self.interleaved, channels))
+                }
+                Err(SymphoniaError::DecodeError(e)) => {
+                    bad += 1;
+                    if bad >= MAX_BAD_PACKETS {
+                        return Err(TranscribeError::Corrupt(format!(
+                            "{MAX_BAD_PACKETS} packets in a row do not decode ({e})"
+                        )));
+                    }
+                    continue;
+                }
+                Err(SymphoniaError::IoError(_)) => continue,
+                Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
+            };
+            let (rate, mono) = mono;
+            if rate == 0 {
+                return Err(TranscribeError::Corrupt("a sample rate of 0".into()));
+            }
+            if self.info.sample_rate == 0 {
+                self.info.sample_rate = rate;
+            }
+            let out = self.resample(rate, &mono)?;
+            if !out.is_empty() {
+                return Ok(Some(out));
+            }
+        }
+    }
+
+    fn resample(&mut self, rate: u32, mono: &[f32]) -> Result<Vec<f32>, TranscribeError> {
+        if rate == SAMPLE_RATE && self.resampler.is_none() {
+            self.produced += mono.len() as u64;
+            return Ok(mono.to_vec());
+        }
+        if self.resampler.is_none() {
+            let r = Fft::<f32>::new(
+                rate as usize,
+                SAMPLE_RATE as usize,
+                RESAMPLE_BLOCK,
+                1,
+                FixedSync::Input,
+            )
+            .map_err(|e| TranscribeError::Corrupt(format!("cannot resample {rate} Hz: {e}")))?;
+            self.delay_left = r.output_delay();
+            self.resampler = Some(r);
+        }
+        self.input_frames += mono.len() as u64;
+        self.input_rate = rate;
+        self.pending.extend_from_slice(mono);
+        let mut out = Vec::new();
+        while self.pending.len() >= RESAMPLE_BLOCK {
+            self.step(RESAMPLE_BLOCK, &mut out)?;
+            self.pending.drain(..RESAMPLE_BLOCK);
+        }
+        Ok(out)
+    }
+
+    /// One resampler step over the first `valid` pending frames (the rest silence).
+    fn step(&mut self, valid: usize, out: &mut Vec<f32>) -> Result<(), TranscribeError> {
+        let Some(r) = self.resampler.as_mut() else {
+            return Ok(());
+        };
+        let mut input = vec![0.0_f32; RESAMPLE_BLOCK];
+        input[..valid].copy_from_slice(&self.pending[..valid]);
+        let adapter = InterleavedSlice::new(&input[..], 1, RESAMPLE_BLOCK)
+            .map_err(|e| TranscribeError::Corrupt(e.to_string()))?;
+        let indexing = (valid < RESAMPLE_BLOCK).then_some(Indexing {
+            input_offset: 0,
+            output_offset: 0,
+            partial_len: Some(valid),
+            active_channels_mask: None,
+        });
+        let resampled = r
+            .process(&adapter, indexing.as_ref())
+            .map_err(|e| TranscribeError::Corrupt(e.to_string()))?
+            .take_data();
+        let skip = self.delay_left.min(resampled.len());
+        self.delay_left -= skip;
+        let room = self.expected_out().saturating_sub(self.produced);
+        let take = usize::try_from(room)
+            .map_or(resampled.len() - skip, |r| (resampled.len() - skip).min(r));
+        out.extend_from_slice(&resampled[skip..skip + take]);
+        self.produced += take as u64;
+        Ok(())
+    }
+
+    fn expected_out(&self) -> u64 {
+        if self.input_rate == 0 {
+            return 0;
+        }
+        self.input_frames * u64::from(SAMPLE_RATE) / u64::from(self.input_rate)
+    }
+
+    /// The resampler's tail: the last partial block, then silence until every
+    /// input frame has come out (its delay).
+    fn flush(&mut self) -> Result<Option<Vec<f32>>, TranscribeError> {
+        self.finished = true;
+        let mut out = Vec::new();
+        if self.resampler.is_some() {
+            let valid = self.pending.len();
+            self.step(valid, &mut out)?;
+            self.pending.clear();
+            // A few silent steps push the delayed frames out.
+            let mut guard = 0;
+            while self.produced < self.expected_out() && guard < 64 {
+                self.step(0, &mut out)?;
+                guard += 1;
+            }
+        }
+        Ok((!out.is_empty()).then_some(out))
+    }
+}
+
+/// The codec's short name (`pcm_s16le`, `mp3`, `aac`), from the decoder
+/// registry; the few well-known codecs nothing here decodes are named too,
+/// so that the error says what the file holds.
+fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
+    use symphonia::core::codecs::audio::well_known as wk;
+    if let Some(d) = symphonia::default::get_codecs().get_audio_decoder(id) {
+        return d.codec.info.short_name.to_owned();
+    }
+    let known = [
+        (wk::CODEC_ID_OPUS, "opus"),
+        (wk::CODEC_ID_SPEEX, "speex"),
+        (wk::CODEC_ID_AC3, "ac3"),
+        (wk::CODEC_ID_EAC3, "eac3"),
+        (wk::CODEC_ID_DCA, "dts"),
+        (wk::CODEC_ID_WMA, "wma"),
+        (wk::CODEC_ID_WAVPACK, "wavpack"),
+        (wk::CODEC_ID_TRUEHD, "truehd"),
+    ];
+    known.iter().find(|(k, _)| *k == id).map_or_else(
+        || format!("{id:?}").to_lowercase(),
+        |(_, n)| (*n).to_owned(),
+    )
+}
+
+/// Averages interleaved channels.
+fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
+    if channels == 1 {
+        return interleaved.to_vec();
+    }
+    #[allow(clippy::cast_precision_loss)] // a channel count
+    let scale = 1.0 / channels as f32;
+    interleaved
+        .chunks_exact(channels)
+        .map(|frame| frame.iter().sum::<f32>() * scale)
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)] // test signals
+pub(crate) mod tests {
+    use super::*;
+
+    /// A 16-bit PCM WAV of `seconds` of a 440 Hz tone.
+    pub(crate) fn tone_wav(rate: u32, channels: u16, seconds: f32) -> Vec<u8> {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let frames = (rate as f32 * seconds) as u32;
+        let data_len = frames * u32::from(channels) * 2;
+        let mut out = Vec::new();
+        out.extend_from_slice(b"RIFF");
+        out.extend_from_slice(&(36 + data_len).to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        out.extend_from_slice(&16_u32.to_le_bytes());
+        out.extend_from_slice(&1_u16.to_le_bytes());
+        out.extend_from_slice(&channels.to_le_bytes());
+        out.extend_from_slice(&rate.to_le_bytes());
+        out.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
+        out.extend_from_slice(&(channels * 2).to_le_bytes());
+        out.extend_from_slice(&16_u16.to_le_bytes());
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&data_len.to_le_bytes());
+        for i in 0..frames {
+            #[allow(clippy::cast_precision_loss)]
+            let t = i as f32 / rate as f32;
+            #[allow(clippy::cast_possible_truncation)]
+            let v = ((t * 440.0 * std::f32::consts::TAU).sin() * 12_000.0) as i16;
+            for _ in 0..channels {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    fn decode_all(path: &Path) -> (AudioInfo, Vec<f32>) {
+        let mut d = Decoder::open(path).unwrap();
+        let mut all = Vec::new();
+        while let Some(block) = d.next_block().unwrap() {
+            all.extend(block);
+        }
+        (d.info().clone(), all)
+    }
+
+    #[test]
+    fn resamples_any_rate_to_16k_mono_with_the_same_duration() {
+        let dir = tempfile::tempdir().unwrap();
+        for (rate, channels) in [
+            (16_000, 1),
+            (44_100, 2),
+            (48_000, 1),
+            (8_000, 1),
+            (22_050, 6),
+        ] {
+            let p = dir.path().join(format!("t{rate}.wav"));
+            std::fs::write(&p, tone_wav(rate, channels, 2.5)).unwrap();
+            let (info, samples) = decode_all(&p);
+            assert_eq!(info.sample_rate, rate);
+            assert_eq!(info.channels, usize::from(channels));
+            assert_eq!(info.duration_ms, Some(2500));
+            let expected = 40_000_i64;
+            let got = i64::try_from(samples.len()).unwrap();
+            assert!((got - expected).abs() <= 2, "{rate} Hz: {got} samples");
+            // The tone survives: a loud signal, not silence or noise blown up.
+            let rms = (samples.iter().map(|s| s * s).sum::<f32>() / 40_000.0).sqrt();
+            assert!((0.2..0.4).contains(&rms), "{rate} Hz: rms {rms}");
+        }
+    }
+
+    #[test]
+    fn bad_files_get_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.wav");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(matches!(
+            Decoder::open(&empty),
+            Err(TranscribeError::EmptyFile)
+        ));
+
+        let noise = dir.path().join("noise.mp3");
+        let bytes: Vec<u8> = (0..200_000_u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        std::fs::write(&noise, bytes).unwrap();
+        match Decoder::open(&noise) {
+            Err(e) => assert!(
+                matches!(
+                    e,
+                    TranscribeError::NotAudio(_) | TranscribeError::Corrupt(_)
+                ),
+                "{e}"
+            ),
+            Ok(mut d) => {
+                // A few frames may look like MP3 sync words; decoding must end, with an error or nothing much.
+                let mut total = 0;
+                while let Ok(Some(b)) = d.next_block() {
+                    total += b.len();
+                }
+                assert!(total < 16_000 * 10, "{total}");
+            }
+        }
+
+        let missing = dir.path().join("absent.wav");
+        assert!(matches!(
+            Decoder::open(&missing),
+            Err(TranscribeError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn a_truncated_file_gives_what_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = tone_wav(44_100, 2, 3.0);
+        let p = dir.path().join("cut.wav");
+        std::fs::write(&p, &whole[..whole.len() / 2]).unwrap();
+        let mut d = Decoder::open(&p).unwrap();
+        let mut n = 0;
+        while let Ok(Some(b)) = d.next_block() {
+            n += b.len();
+        }
+        assert!((20_000..28_000).contains(&n), "{n}");
+    }
+}
