@@ -10,12 +10,13 @@
 //!
 //! Chunks are long ([`WhisperTranscriber::CHUNKING`], 2 minutes): inside a
 //! chunk whisper.cpp moves its 30 s window to where its last complete
-//! segment ended, as its own CLI does. A chunk boundary costs more: a
-//! sentence cut by the end of a chunk makes whisper.cpp run its encoder once
-//! more, at full price, for the last few seconds, and the next chunk hears
-//! the overlap again. With 30 s chunks that made the pipeline ~1.25–1.35×
-//! slower than whisper-cli on the same model and clip; with 2-minute chunks
-//! it runs at the CLI's speed (benches/transcribe.rs).
+//! segment ended, as its own CLI does over a whole file. Each chunk boundary
+//! costs 1–2 extra encoder passes (the chunk's last window is partly
+//! padding, a sentence cut by the chunk's end is decoded again, the overlap
+//! is heard twice). Measured against whisper-cli on the same model and
+//! espeak clip (benches/transcribe.rs, encoder passes, pipeline vs CLI):
+//! 30 s chunks 13 vs 9 on 4 minutes (~1.15–1.35× the CLI's time); 2-minute
+//! chunks 11 vs 9 on 4 minutes, 31 vs 25 on 12 (~1.02–1.08×).
 //!
 //! Cancelling the token stops whisper.cpp within one encoder pass or one
 //! decoded token (whisper.cpp 1.8.3 checks its abort callback after each;

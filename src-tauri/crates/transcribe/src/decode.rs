@@ -1,17 +1,20 @@
 //! Any recording in, 16 kHz mono `f32` out, a block at a time.
 //!
 //! symphonia demuxes and decodes (wav, mp3, m4a/aac, ogg/vorbis, flac, alac,
-//! and the audio track of mp4/mov/mkv/webm); channels are averaged to mono;
+//! and the audio track of mp4/mov/mkv/webm; Opus through libopus); channels
+//! are averaged to mono;
 //! rubato's FFT resampler brings any rate to 16 kHz. Nothing holds more than
 //! one packet and one resampler block: a 3-hour file streams through in the
 //! same memory as a 3-second one.
 
 use std::fs::File;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Indexing, Resampler as _};
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -124,17 +127,9 @@ impl Decoder {
             .ok_or(TranscribeError::NoAudioTrack)?
             .clone();
         let codec = codec_name(params.codec);
-        let decoder = symphonia::default::get_codecs()
+        let decoder = codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|_| {
-                TranscribeError::UnsupportedCodec(if codec == "opus" {
-                    "opus (Opus audio is not decoded yet: convert it with \
-                     `ffmpeg -i FILE -c:a flac FILE.flac`)"
-                        .to_owned()
-                } else {
-                    codec.clone()
-                })
-            })?;
+            .map_err(|_| TranscribeError::UnsupportedCodec(codec.clone()))?;
         let sample_rate = params.sample_rate.unwrap_or(0);
         let channels = params
             .channels
@@ -315,16 +310,27 @@ impl Decoder {
     }
 }
 
+/// symphonia's decoders plus Opus (libopus through its adapter: symphonia
+/// 0.6 has no Opus decoder of its own), built once.
+fn codecs() -> &'static CodecRegistry {
+    static REGISTRY: OnceLock<CodecRegistry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut registry = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut registry);
+        registry.register_audio_decoder::<symphonia_adapter_libopus::OpusDecoder>();
+        registry
+    })
+}
+
 /// The codec's short name (`pcm_s16le`, `mp3`, `aac`), from the decoder
 /// registry; the few well-known codecs nothing here decodes are named too,
 /// so that the error says what the file holds.
 fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
     use symphonia::core::codecs::audio::well_known as wk;
-    if let Some(d) = symphonia::default::get_codecs().get_audio_decoder(id) {
+    if let Some(d) = codecs().get_audio_decoder(id) {
         return d.codec.info.short_name.to_owned();
     }
     let known = [
-        (wk::CODEC_ID_OPUS, "opus"),
         (wk::CODEC_ID_SPEEX, "speex"),
         (wk::CODEC_ID_AC3, "ac3"),
         (wk::CODEC_ID_EAC3, "eac3"),
