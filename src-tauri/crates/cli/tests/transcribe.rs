@@ -342,3 +342,23 @@ fn spawn(m: &Machine, sim: &Sim, args: &[&str]) -> std::process::Child {
         .spawn()
         .unwrap()
 }
+
+#[test]
+fn the_local_speech_model_comes_from_the_settings() {
+    let Some(model) = speech_model() else { return };
+    let sim = simulator();
+    // The machine's cache is empty: only the setting can point at a model.
+    let m = machine(&sim);
+    let (file, _) = speech(&m);
+    let run = m.run(&["transcribe", &file, "--confidential"]);
+    assert_eq!(run.code(), 3, "no model yet: {}", run.stderr());
+    let model_s = model.display().to_string();
+    m.run(&["config", "set", "models.local_speech", &model_s])
+        .ok();
+    let rows = m
+        .run(&["--json", "transcribe", &file, "--confidential"])
+        .ok()
+        .json();
+    assert_eq!(rows[0]["route"], "local", "{rows}");
+    assert_eq!(sim.handle.request_count(), 0);
+}

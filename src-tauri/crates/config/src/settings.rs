@@ -62,6 +62,9 @@ pub struct ModelSettings {
     /// The local chat model a request runs on when its own model is a cloud
     /// one and the route is local (the embedded default unless changed).
     pub local_chat: String,
+    /// The local speech model: a provisioned one (`whisper-tiny.en`,
+    /// `whisper-base`) or the path of a whisper.cpp ggml file.
+    pub local_speech: String,
     /// Folder of local model files; the platform data dir's `models/` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub folder: Option<PathBuf>,
@@ -78,6 +81,8 @@ impl Default for ModelSettings {
             embedding: "granite-embedding:278m".to_owned(),
             // The embedded default (models/local/manifest.toml).
             local_chat: "smollm2-135m-instruct".to_owned(),
+            // English only and fast; `whisper-base` for other languages.
+            local_speech: "whisper-tiny.en".to_owned(),
             folder: None,
         }
     }
@@ -153,6 +158,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("models.transcription", "default transcription model"),
     ("models.embedding", "default embedding model"),
     ("models.local_chat", "local chat model for local routes"),
+    (
+        "models.local_speech",
+        "local speech model (id or ggml file)",
+    ),
     ("models.folder", "folder of local model files"),
     (
         "budget.monthly_limit_eur",
@@ -258,6 +267,7 @@ impl Settings {
             "models.transcription" => s(&self.models.transcription),
             "models.embedding" => s(&self.models.embedding),
             "models.local_chat" => s(&self.models.local_chat),
+            "models.local_speech" => s(&self.models.local_speech),
             "models.folder" => self.models.folder.as_ref().map(|p| p.display().to_string()),
             "budget.monthly_limit_eur" => self.budget.monthly_limit_eur.clone(),
             "budget.output_tokens_per_hour" => {
@@ -315,6 +325,7 @@ impl Settings {
             "models.transcription" => self.models.transcription = name()?,
             "models.embedding" => self.models.embedding = name()?,
             "models.local_chat" => self.models.local_chat = name()?,
+            "models.local_speech" => self.models.local_speech = name()?,
             "models.folder" => self.models.folder = opt().map(PathBuf::from),
             "budget.monthly_limit_eur" => self.budget.monthly_limit_eur = opt(),
             "budget.output_tokens_per_hour" => self.budget.output_tokens_per_hour = count()?,

@@ -98,12 +98,12 @@ struct LocalChoice {
 }
 
 fn local_choice(ctx: &Ctx, model: Option<&str>) -> LocalChoice {
-    let named: Option<DefaultModel> = model.and_then(|m| {
+    let provisioned = |m: &str| -> Option<DefaultModel> {
         default_model::speech_models()
             .into_iter()
             .find(|d| d.id.as_str().eq_ignore_ascii_case(m))
-    });
-    if let Some(d) = named {
+    };
+    if let Some(d) = model.and_then(provisioned) {
         return LocalChoice {
             path: default_model::cached_path(&ctx.paths.cache_dir, &d),
             id: Some(d.id.to_string()),
@@ -112,6 +112,24 @@ fn local_choice(ctx: &Ctx, model: Option<&str>) -> LocalChoice {
     }
     let overridden =
         std::env::var_os(default_model::SPEECH_MODEL_ENV).is_some_and(|p| !p.is_empty());
+    if !overridden {
+        // The `models.local_speech` setting: a provisioned id or a ggml file.
+        let configured = ctx.settings.models.local_speech.as_str();
+        if let Some(d) = provisioned(configured) {
+            return LocalChoice {
+                path: default_model::cached_path(&ctx.paths.cache_dir, &d),
+                id: Some(d.id.to_string()),
+                explicit: false,
+            };
+        }
+        if std::path::Path::new(configured).is_file() {
+            return LocalChoice {
+                path: PathBuf::from(configured),
+                id: None,
+                explicit: false,
+            };
+        }
+    }
     LocalChoice {
         path: default_model::speech_default_path(&ctx.paths.cache_dir),
         id: (!overridden).then(|| default_model::speech_default().id.to_string()),
