@@ -357,7 +357,8 @@ pub enum ModelsCommand {
         #[arg(long)]
         link: bool,
     },
-    /// Download a GGUF file into the models folder (resumes an interrupted download).
+    /// Download a GGUF chat model (or, with --speech, a whisper.cpp ggml
+    /// model) into the models folder; an interrupted download resumes.
     Pull {
         /// The file's URL.
         url: String,
@@ -365,8 +366,12 @@ pub enum ModelsCommand {
         #[arg(long, value_name = "HEX")]
         sha256: Option<String>,
         /// The name to give the file (default: the URL's last segment).
-        #[arg(long, value_name = "FILE.gguf")]
+        #[arg(long, value_name = "FILE")]
         name: Option<String>,
+        /// A whisper.cpp speech model (ggml-*.bin, e.g. the official
+        /// ggml-base.bin) instead of a GGUF chat model.
+        #[arg(long)]
+        speech: bool,
     },
 }
 

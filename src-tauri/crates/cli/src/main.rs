@@ -61,9 +61,18 @@ fn run(cli: &Cli) -> Result<Exit, CliError> {
         Command::Ocr(args) => runtime.block_on(cmd::ocr::run(&ctx, args)),
         Command::Models(args) if args.live => runtime.block_on(cmd::live::run(&ctx)),
         Command::Models(args) => match &args.command {
-            Some(ModelsCommand::Pull { url, sha256, name }) => runtime.block_on(
-                cmd::local_models::pull(&ctx, url, sha256.as_deref(), name.as_deref()),
-            ),
+            Some(ModelsCommand::Pull {
+                url,
+                sha256,
+                name,
+                speech,
+            }) => runtime.block_on(cmd::local_models::pull(
+                &ctx,
+                url,
+                sha256.as_deref(),
+                name.as_deref(),
+                *speech,
+            )),
             _ => cmd::models::run(&ctx, args),
         },
         Command::Catalog { command } => cmd::catalog::run(&ctx, command),

@@ -56,11 +56,27 @@ fn part_path(target: &Path) -> PathBuf {
 }
 
 fn target_in(folder: &Path, name: &str) -> Result<PathBuf, LocalError> {
+    target_of_kind(folder, name, PullKind::Chat)
+}
+
+fn target_of_kind(folder: &Path, name: &str, kind: PullKind) -> Result<PathBuf, LocalError> {
     let target = folder.join(name);
-    if !is_model_file(&target) || Path::new(name).components().count() != 1 {
+    let named_right = match kind {
+        PullKind::Chat => is_model_file(&target),
+        PullKind::Speech => {
+            !name.starts_with('.')
+                && Path::new(name)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("bin"))
+        }
+    };
+    if !named_right || Path::new(name).components().count() != 1 {
         return Err(LocalError::NotAModel {
             path: target,
-            reason: "model files are named NAME.gguf".into(),
+            reason: match kind {
+                PullKind::Chat => "chat model files are named NAME.gguf".into(),
+                PullKind::Speech => "whisper.cpp model files are named NAME.bin".into(),
+            },
         });
     }
     if target.exists() {
@@ -140,14 +156,25 @@ fn copy_with_progress(
     dst.sync_all().map_err(|e| LocalError::io(to, &e))
 }
 
+/// What a download is, and so how it is checked before it is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PullKind {
+    /// A GGUF chat model (header read, architecture supported).
+    #[default]
+    Chat,
+    /// A whisper.cpp ggml speech model (`ggml-base.bin`; the ggml magic).
+    Speech,
+}
+
 /// A download to make.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Pull {
     pub url: String,
     /// The file name in the folder; the URL's last segment when `None`.
     pub file_name: Option<String>,
     /// The expected sha256 (hex); checked when given.
     pub sha256: Option<String>,
+    pub kind: PullKind,
 }
 
 /// Downloads `pull` into `folder`, resuming a previous partial download of
@@ -167,7 +194,7 @@ pub async fn download(
     tokio::fs::create_dir_all(folder)
         .await
         .map_err(|e| LocalError::io(folder, &e))?;
-    let target = target_in(folder, &name)?;
+    let target = target_of_kind(folder, &name, pull.kind)?;
     let part = part_path(&target);
 
     // What an earlier try left, hashed again so the checksum covers every byte.
@@ -256,7 +283,11 @@ pub async fn download(
             actual,
         });
     }
-    if let Err(e) = check_model(&part) {
+    let checked = match pull.kind {
+        PullKind::Chat => check_model(&part).map(|_| ()),
+        PullKind::Speech => crate::whisper::check_ggml(&part),
+    };
+    if let Err(e) = checked {
         let _ = std::fs::remove_file(&part);
         return Err(match e {
             LocalError::NotAModel { reason, .. } => LocalError::NotAModel {

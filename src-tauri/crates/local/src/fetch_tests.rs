@@ -107,6 +107,7 @@ async fn downloads_with_progress_and_checksum() {
         url: format!("{base}/Tiny%20Model.gguf?download=1"),
         file_name: None,
         sha256: Some(sha(&file).to_uppercase()),
+        ..Pull::default()
     };
     let path = download(&reqwest::Client::new(), &pull, dir.path(), &|p| {
         seen.lock().unwrap().push(p);
@@ -138,6 +139,7 @@ async fn a_cut_download_resumes_where_it_stopped() {
         url: format!("{base}/m.gguf"),
         file_name: None,
         sha256: Some(sha(&file)),
+        ..Pull::default()
     };
     let client = reqwest::Client::new();
     let first = download(&client, &pull, dir.path(), &|_| {})
@@ -172,6 +174,7 @@ async fn a_server_without_ranges_restarts_from_zero() {
         url: format!("{base}/m.gguf"),
         file_name: None,
         sha256: Some(sha(&file)),
+        ..Pull::default()
     };
     let client = reqwest::Client::new();
     download(&client, &pull, dir.path(), &|_| {})
@@ -191,6 +194,7 @@ async fn a_wrong_checksum_or_a_non_model_leaves_nothing() {
         url: format!("{base}/m.gguf"),
         file_name: None,
         sha256: Some("00".repeat(32)),
+        ..Pull::default()
     };
     let err = download(&client, &bad, dir.path(), &|_| {})
         .await
@@ -205,6 +209,7 @@ async fn a_wrong_checksum_or_a_non_model_leaves_nothing() {
             url: format!("{html}/x.gguf"),
             file_name: None,
             sha256: None,
+            ..Pull::default()
         },
         dir.path(),
         &|_| {},
@@ -218,6 +223,7 @@ async fn a_wrong_checksum_or_a_non_model_leaves_nothing() {
         url: "http://127.0.0.1:9/m.gguf".into(),
         file_name: None,
         sha256: None,
+        ..Pull::default()
     };
     let err = download(&client, &unreachable, dir.path(), &|_| {})
         .await
@@ -273,4 +279,43 @@ fn file_names_come_from_urls() {
     assert!(file_name_of("not a url").is_err());
     assert_eq!(percent_decode("a%2"), "a%2");
     assert_eq!(percent_decode("é%41"), "éA");
+}
+
+#[tokio::test]
+async fn speech_models_are_checked_for_the_ggml_magic() {
+    let mut ggml = b"lmgg".to_vec();
+    ggml.extend_from_slice(&[0_u8; 4096]);
+    let base = start(server(ggml.clone(), 0, true)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let pull = Pull {
+        url: format!("{base}/ggml-base.bin"),
+        sha256: Some(sha(&ggml)),
+        kind: PullKind::Speech,
+        ..Pull::default()
+    };
+    let path = download(&client, &pull, dir.path(), &|_| {}).await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), ggml);
+
+    // A GGUF (chat) file is not a speech model, and a speech model is named .bin.
+    let gguf = start(server(tiny_llama(), 0, true)).await;
+    let wrong = Pull {
+        url: format!("{gguf}/ggml-small.bin"),
+        kind: PullKind::Speech,
+        ..Pull::default()
+    };
+    let err = download(&client, &wrong, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("GGUF"), "{err}");
+    assert!(!dir.path().join("ggml-small.bin").exists());
+    let misnamed = Pull {
+        url: format!("{base}/model.gguf"),
+        kind: PullKind::Speech,
+        ..Pull::default()
+    };
+    let err = download(&client, &misnamed, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("NAME.bin"), "{err}");
 }

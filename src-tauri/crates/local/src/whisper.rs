@@ -385,7 +385,7 @@ fn centiseconds_to_ms(cs: i64) -> u64 {
 }
 
 /// Refuses what is not a ggml Whisper model before whisper.cpp sees it.
-fn check_ggml(path: &Path) -> Result<(), LocalError> {
+pub(crate) fn check_ggml(path: &Path) -> Result<(), LocalError> {
     let not_a_model = |reason: &str| LocalError::NotAModel {
         path: path.to_path_buf(),
         reason: reason.to_owned(),

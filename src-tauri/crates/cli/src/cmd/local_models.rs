@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use llmaas_local::fetch::{self, ImportMode, Pull, TransferProgress};
+use llmaas_local::fetch::{self, ImportMode, Pull, PullKind, TransferProgress};
 use llmaas_local::{LocalModel, Source, Status};
 use serde::Serialize;
 
@@ -167,6 +167,7 @@ pub async fn pull(
     url: &str,
     sha256: Option<&str>,
     name: Option<&str>,
+    speech: bool,
 ) -> Result<Exit, CliError> {
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(30))
@@ -176,11 +177,29 @@ pub async fn pull(
         url: url.to_owned(),
         file_name: name.map(str::to_owned),
         sha256: sha256.map(str::to_owned),
+        kind: if speech {
+            PullKind::Speech
+        } else {
+            PullKind::Chat
+        },
     };
     let bar = bar();
     let path = fetch::download(&client, &pull, &ctx.models_dir(), &|p| update(&bar, p)).await;
     bar.finish_and_clear();
-    announce(ctx, &path?)
+    let path = path?;
+    if !speech {
+        return announce(ctx, &path);
+    }
+    if ctx.json {
+        output::json(&serde_json::json!({ "path": path }))?;
+    } else {
+        output::line(format_args!(
+            "{} is ready: llmaas config set models.local_speech {}",
+            path.display(),
+            path.display()
+        ))?;
+    }
+    Ok(Exit::Ok)
 }
 
 fn announce(ctx: &Ctx, path: &Path) -> Result<Exit, CliError> {
