@@ -117,6 +117,13 @@ impl Ctx {
 
     /// The router over the cloud client, the local engine, the ledger and the user's settings.
     pub async fn router(&self) -> Result<Router, CliError> {
+        Ok(self.router_and_engine().await?.0)
+    }
+
+    /// [`Ctx::router`], with a handle on its local engine (a long-running
+    /// command watches the engine's models folder).
+    pub async fn router_and_engine(&self) -> Result<(Router, LocalEngine), CliError> {
+        let engine = self.local_engine()?;
         let cloud = CloudClient::new(CloudConfig::new(self.base_url(), api_key()))
             .map_err(|e| CliError::Usage(format!("cannot set up the cloud client: {e}")))?;
         let config = RouterConfig {
@@ -128,12 +135,13 @@ impl Ctx {
             local_default_model: Some(ModelId::new(self.settings.models.local_chat.clone())),
         };
         let catalog = Arc::new(self.catalog()?.into_owned());
-        Ok(Router::builder(self.ledger().await?)
+        let router = Router::builder(self.ledger().await?)
             .cloud(cloud)
-            .local(Arc::new(self.local_engine()?))
+            .local(Arc::new(engine.clone()))
             .catalog(catalog)
             .config(config)
-            .build())
+            .build();
+        Ok((router, engine))
     }
 
     /// The tier's limits with the user's own from the settings.

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -321,24 +321,9 @@ fn ctrl_c_stops_with_130_and_writes_nothing() {
 
 /// The binary started in the background with `m`'s folders (Machine::run waits).
 fn spawn(m: &Machine, sim: &Sim, args: &[&str]) -> std::process::Child {
-    let root: &Path = m.root.path();
-    Command::new(env!("CARGO_BIN_EXE_llmaas"))
-        .args(args)
-        .env_remove("LLMAAS_NOW")
-        .env_remove("RUST_LOG")
-        .env("XDG_CONFIG_HOME", root.join("config"))
-        .env("XDG_DATA_HOME", root.join("data"))
-        .env("XDG_STATE_HOME", root.join("state"))
-        .env("XDG_CACHE_HOME", root.join("cache"))
-        .env(
-            "LLMAAS_KEYCHAIN_SERVICE",
-            format!("llmaas-desktop-test-{}", std::process::id()),
-        )
+    m.command(args)
         .env("LLMAAS_BASE_URL", sim.handle.base_url())
         .env("LLMAAS_API_KEY", "sk-test")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap()
 }

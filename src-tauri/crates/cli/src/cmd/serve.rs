@@ -49,7 +49,15 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<Exit, CliError> {
         .build()
         .map_err(CliError::io("starting the async runtime"))?;
     runtime.block_on(async {
-        let router = ctx.router().await?;
+        let (router, engine) = ctx.router_and_engine().await?;
+        // A GGUF file dropped into the models folder is served without a
+        // restart (the listing the router asks `serves` is kept current).
+        let _watch = llmaas_local::watch::watch(engine.library(), |models| {
+            let ready = models.iter().filter(|m| m.is_ready()).count();
+            tracing::info!(ready, total = models.len(), "local models folder changed");
+        })
+        .map_err(|e| tracing::warn!(error = %e, "cannot watch the models folder"))
+        .ok();
         let tokens = ctx.tokens().await?;
         let bound = Gateway::new(router, tokens, options).bind().await?;
         // The one line scripts wait for (the port is known even for --port 0).

@@ -37,6 +37,19 @@ impl Machine {
         self
     }
 
+    /// The command `run` would run, to spawn and drive by hand (a server).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmaas"));
+        cmd.args(args)
+            .env_remove("LLMAAS_NOW")
+            .env_remove("RUST_LOG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with_stdin(args, None)
     }
