@@ -9,20 +9,10 @@ use std::time::{Duration, Instant};
 
 use common::Machine;
 
-/// The provisioned default model; `None` skips (CI sets `LLMAAS_REQUIRE_MODELS=1`).
+/// The provisioned default chat model.
 fn default_model() -> Option<PathBuf> {
     let cache = llmaas_config::Paths::from_platform().unwrap().cache_dir;
-    let path = llmaas_local::default_model::chat_default_path(&cache);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("LLMAAS_REQUIRE_MODELS").is_none_or(|v| v != "1"),
-        "{} is missing: run `python3 scripts/provision-models.py`",
-        path.display()
-    );
-    eprintln!("skipped: the default model is not provisioned");
-    None
+    common::provisioned(llmaas_local::default_model::chat_default_path(&cache))
 }
 
 fn machine(model: &std::path::Path) -> Machine {

@@ -200,20 +200,10 @@ fn bad_inputs_fail_clearly_and_the_other_files_are_still_done() {
     assert_eq!(transcriptions(&sim), 1);
 }
 
-/// The provisioned local speech model; `None` skips (CI sets `LLMAAS_REQUIRE_MODELS=1`).
+/// The provisioned local speech model.
 fn speech_model() -> Option<PathBuf> {
     let cache = llmaas_config::Paths::from_platform().unwrap().cache_dir;
-    let path = llmaas_local::default_model::speech_default_path(&cache);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("LLMAAS_REQUIRE_MODELS").is_none_or(|v| v != "1"),
-        "{} is missing: run `python3 scripts/provision-models.py`",
-        path.display()
-    );
-    eprintln!("skipped: the speech model is not provisioned");
-    None
+    common::provisioned(llmaas_local::default_model::speech_default_path(&cache))
 }
 
 /// Speech, when espeak-ng is installed; a tone otherwise.

@@ -124,6 +124,15 @@ pub fn transcribe_file(
     let mut samples = 0_u64;
     let batch_size = transcriber.batch().max(1);
     let mut ended = false;
+    // Final segments are kept for the transcript and reported as they come.
+    let mut emit = |done: Vec<Segment>| {
+        segments.extend(done.iter().cloned());
+        progress(Progress {
+            done_ms: chunker_done(&done, total_ms),
+            total_ms,
+            segments: done,
+        });
+    };
     while !ended {
         if cancel.is_cancelled() {
             return Err(TranscribeError::Cancelled);
@@ -135,45 +144,20 @@ pub fn transcribe_file(
             chunker.finish();
             ended = true;
         }
-        while let Some(chunk) = chunker.next_chunk() {
-            batch.push(chunk);
-            if batch.len() >= batch_size {
-                run_batch(
-                    transcriber,
-                    &mut batch,
-                    &mut merger,
-                    &mut language,
-                    options,
-                    cancel,
-                    &mut |done| {
-                        segments.extend(done.iter().cloned());
-                        progress(Progress {
-                            done_ms: chunker_done(&done, total_ms),
-                            total_ms,
-                            segments: done,
-                        });
-                    },
-                )?;
-            }
+        batch.extend(std::iter::from_fn(|| chunker.next_chunk()));
+        // Full batches as they fill; at the end, whatever is left.
+        while batch.len() >= batch_size || (ended && !batch.is_empty()) {
+            let mut next: Vec<Chunk> = batch.drain(..batch.len().min(batch_size)).collect();
+            run_batch(
+                transcriber,
+                &mut next,
+                &mut merger,
+                &mut language,
+                options,
+                cancel,
+                &mut emit,
+            )?;
         }
-    }
-    if !batch.is_empty() {
-        run_batch(
-            transcriber,
-            &mut batch,
-            &mut merger,
-            &mut language,
-            options,
-            cancel,
-            &mut |done| {
-                segments.extend(done.iter().cloned());
-                progress(Progress {
-                    done_ms: chunker_done(&done, total_ms),
-                    total_ms,
-                    segments: done,
-                });
-            },
-        )?;
     }
     let tail = merger.finish();
     let duration_ms = samples / PER_MS;

@@ -158,3 +158,19 @@ pub fn simulator() -> Sim {
     });
     Sim { handle, _rt: rt }
 }
+
+/// A provisioned model file, or `None` (the test is skipped) when it is not
+/// there and `LLMAAS_REQUIRE_MODELS` is not `1`; CI sets it, so a missing
+/// model fails there instead.
+pub fn provisioned(path: PathBuf) -> Option<PathBuf> {
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("LLMAAS_REQUIRE_MODELS").is_none_or(|v| v != "1"),
+        "{} is missing: run `python3 scripts/provision-models.py`",
+        path.display()
+    );
+    eprintln!("skipped: {} is not provisioned", path.display());
+    None
+}
