@@ -89,6 +89,11 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
+    // Whisper takes a while: the first-byte delay knob holds the answer back.
+    let delay = st.faults().first_byte_delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     match Form::parse(&headers, bytes).await {
         Ok(form) => transcribe(&st, &form).unwrap_or_else(IntoResponse::into_response),
         Err(e) => e.into_response(),

@@ -587,3 +587,35 @@ async fn transcription_is_billed_per_started_minute() {
     ));
     assert_eq!(w.sim.request_count(), 0);
 }
+
+#[tokio::test]
+async fn a_transcription_dropped_while_in_flight_is_still_recorded() {
+    let w = world(SimConfig::default()).await;
+    w.sim.set_faults(llmaas_sim::Faults {
+        first_byte_delay: std::time::Duration::from_millis(300),
+        ..llmaas_sim::Faults::default()
+    });
+    let router = w.router(RoutePolicy::Auto);
+    let request = llmaas_cloud::TranscriptionRequest {
+        file_name: "meeting.wav".into(),
+        bytes: llmaas_sim::media::silent_wav(30, 16_000).into(),
+        mime: "audio/wav".into(),
+        model: "whisper-1".into(),
+        language: Some("fr".into()),
+        prompt: None,
+        task: None,
+    };
+    // The caller gives up while the provider is working on the upload.
+    let call = router.transcribe(request, Some(30), RequestOptions::default());
+    let gave_up = tokio::time::timeout(std::time::Duration::from_millis(100), call).await;
+    assert!(gave_up.is_err(), "answered before the delay");
+    assert_eq!(w.sim.request_count(), 1);
+    // The upload was received, so it is billed: its row still lands.
+    for _ in 0..50 {
+        if w.ledger.count().await.unwrap() == 1 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the dropped transcription left no ledger row");
+}

@@ -141,6 +141,31 @@ impl Router {
                 },
             )
             .await?;
+        // Once sent, the request runs to its end and its row is written even
+        // if the caller stops waiting (a cancelled meeting, a closed window):
+        // the provider bills an upload it received, so the ledger must too.
+        let router = self.clone();
+        let task = tokio::spawn(async move {
+            router
+                .send_transcription(cloud, request, audio_seconds, model, reason, options)
+                .await
+        });
+        task.await.map_err(|e| {
+            RouterError::Backend(BackendError::Unavailable(format!(
+                "the transcription task ended: {e}"
+            )))
+        })?
+    }
+
+    async fn send_transcription(
+        &self,
+        cloud: llmaas_cloud::CloudClient,
+        request: TranscriptionRequest,
+        audio_seconds: Option<u64>,
+        model: ModelId,
+        reason: RouteReason,
+        options: RequestOptions,
+    ) -> Result<Transcribed, RouterError> {
         let started = Instant::now();
         let result = cloud.transcribe(request).await;
         let usage = match &result {
