@@ -27,10 +27,13 @@ pub fn init(log_dir: &Path, default_level: &str, verbose: bool) -> Result<LogGua
             .and_then(|v| EnvFilter::try_new(v).ok())
             .unwrap_or_else(|| EnvFilter::new(default_level))
     };
+    // The engines' own warnings (mistral.rs on PagedAttention and device
+    // maps) are about their internals, not the user's request: the log file
+    // keeps them, the terminal does not.
     let stderr_filter = if verbose {
         filter()
     } else {
-        EnvFilter::new("warn")
+        EnvFilter::new("warn,mistralrs_core=error,mistralrs=error,mistralrs_quant=error")
     };
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
