@@ -542,19 +542,24 @@ fn png_data_url(w: u32, h: u32) -> String {
     )
 }
 
-#[tokio::test]
-async fn transcription_is_billed_per_started_minute() {
-    let w = world(SimConfig::default()).await;
-    let router = w.router(RoutePolicy::Auto);
-    let request = llmaas_cloud::TranscriptionRequest {
+/// `seconds` of silence as a French meeting for `whisper-1`.
+fn meeting(seconds: u32) -> llmaas_cloud::TranscriptionRequest {
+    llmaas_cloud::TranscriptionRequest {
         file_name: "meeting.wav".into(),
-        bytes: llmaas_sim::media::silent_wav(61, 16_000).into(),
+        bytes: llmaas_sim::media::silent_wav(seconds, 16_000).into(),
         mime: "audio/wav".into(),
         model: "whisper-1".into(),
         language: Some("fr".into()),
         prompt: None,
         task: None,
-    };
+    }
+}
+
+#[tokio::test]
+async fn transcription_is_billed_per_started_minute() {
+    let w = world(SimConfig::default()).await;
+    let router = w.router(RoutePolicy::Auto);
+    let request = meeting(61);
     let t = router
         .transcribe(request, Some(61), RequestOptions::default())
         .await
@@ -596,15 +601,7 @@ async fn a_transcription_dropped_while_in_flight_is_still_recorded() {
         ..llmaas_sim::Faults::default()
     });
     let router = w.router(RoutePolicy::Auto);
-    let request = llmaas_cloud::TranscriptionRequest {
-        file_name: "meeting.wav".into(),
-        bytes: llmaas_sim::media::silent_wav(30, 16_000).into(),
-        mime: "audio/wav".into(),
-        model: "whisper-1".into(),
-        language: Some("fr".into()),
-        prompt: None,
-        task: None,
-    };
+    let request = meeting(30);
     // The caller gives up while the provider is working on the upload.
     let call = router.transcribe(request, Some(30), RequestOptions::default());
     let gave_up = tokio::time::timeout(std::time::Duration::from_millis(100), call).await;
