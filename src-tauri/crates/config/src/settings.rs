@@ -128,6 +128,9 @@ pub struct UiSettings {
     /// `fr` or `en`; the system's language when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// A folder whose new recordings the window transcribes on its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hot_folder: Option<PathBuf>,
 }
 
 /// Everything in `settings.toml`.
@@ -178,6 +181,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("budget.project", "default project tag for cost allocation"),
     ("ui.history", "keep chat history on disk: true or false"),
     ("ui.language", "fr or en"),
+    ("ui.hot_folder", "folder the window transcribes new recordings from"),
 ];
 
 impl Settings {
@@ -279,6 +283,7 @@ impl Settings {
             "budget.project" => self.budget.project.clone(),
             "ui.history" => Some(self.ui.history.to_string()),
             "ui.language" => self.ui.language.clone(),
+            "ui.hot_folder" => self.ui.hot_folder.as_ref().map(|p| p.display().to_string()),
             _ => return Err(ConfigError::UnknownKey(key.to_owned())),
         })
     }
@@ -337,6 +342,7 @@ impl Settings {
                     .map_err(|_| invalid("expected true or false".into()))?;
             }
             "ui.language" => self.ui.language = opt(),
+            "ui.hot_folder" => self.ui.hot_folder = opt().map(PathBuf::from),
             _ => return Err(ConfigError::UnknownKey(key.to_owned())),
         }
         self.validate()
@@ -370,6 +376,7 @@ mod tests {
             ("models.folder", "/data/gguf"),
             ("ui.history", "true"),
             ("ui.language", "fr"),
+            ("ui.hot_folder", "/data/meetings"),
         ] {
             s.set(k, v).unwrap();
         }
