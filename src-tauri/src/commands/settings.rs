@@ -1,0 +1,215 @@
+//! Settings and the API key. The key goes in (to the keychain) and is
+//! cleared; no command sends it back, only whether one is stored.
+
+use llmaas_config::secrets::{API_KEY, validate_api_key};
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use specta_typescript::Number;
+use tauri::State;
+
+use super::PolicyChoice;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// The settings as the window shows them.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    pub base_url: String,
+    /// `tier-1` … `tier-4`, `monthly`.
+    pub tier: String,
+    pub tiers: Vec<String>,
+    pub policy: PolicyChoice,
+    /// `refuse` or `local`: what a request over the budget does.
+    pub over_budget: String,
+    pub chat_model: String,
+    pub ocr_model: String,
+    pub transcription_model: String,
+    pub local_chat_model: String,
+    pub local_speech_model: String,
+    /// The models folder actually used (the setting, or the default).
+    pub models_folder: String,
+    pub models_folder_is_default: bool,
+    pub monthly_limit_eur: Option<String>,
+    #[specta(type = Option<Number>)]
+    pub output_tokens_per_hour: Option<u64>,
+    #[specta(type = Option<Number>)]
+    pub output_tokens_per_day: Option<u64>,
+    pub project: Option<String>,
+    pub history: bool,
+    /// `fr`, `en`, or null for the system's.
+    pub language: Option<String>,
+    pub hot_folder: Option<String>,
+    /// Whether an API key is stored. The key itself never leaves the keychain.
+    pub has_api_key: bool,
+    /// The key comes from `LLMAAS_API_KEY` (then Settings cannot change it).
+    pub api_key_from_env: bool,
+}
+
+/// Changes to apply; absent fields stay as they are, an empty string unsets
+/// an optional one.
+#[derive(Debug, Clone, Default, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsPatch {
+    pub base_url: Option<String>,
+    pub tier: Option<String>,
+    pub policy: Option<PolicyChoice>,
+    pub over_budget: Option<String>,
+    pub chat_model: Option<String>,
+    pub ocr_model: Option<String>,
+    pub transcription_model: Option<String>,
+    pub local_chat_model: Option<String>,
+    pub local_speech_model: Option<String>,
+    pub models_folder: Option<String>,
+    pub monthly_limit_eur: Option<String>,
+    pub output_tokens_per_hour: Option<String>,
+    pub output_tokens_per_day: Option<String>,
+    pub project: Option<String>,
+    pub history: Option<bool>,
+    pub language: Option<String>,
+    pub hot_folder: Option<String>,
+}
+
+impl SettingsPatch {
+    /// The dotted keys of `settings.toml` and their new values.
+    fn changes(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let mut text = |key: &'static str, v: &Option<String>| {
+            if let Some(v) = v {
+                out.push((key, v.clone()));
+            }
+        };
+        text("cloud.base_url", &self.base_url);
+        text("cloud.tier", &self.tier);
+        text("routing.over_budget", &self.over_budget);
+        text("models.chat", &self.chat_model);
+        text("models.ocr", &self.ocr_model);
+        text("models.transcription", &self.transcription_model);
+        text("models.local_chat", &self.local_chat_model);
+        text("models.local_speech", &self.local_speech_model);
+        text("models.folder", &self.models_folder);
+        text("budget.monthly_limit_eur", &self.monthly_limit_eur);
+        text("budget.output_tokens_per_hour", &self.output_tokens_per_hour);
+        text("budget.output_tokens_per_day", &self.output_tokens_per_day);
+        text("budget.project", &self.project);
+        text("ui.language", &self.language);
+        text("ui.hot_folder", &self.hot_folder);
+        if let Some(p) = self.policy {
+            out.push(("routing.policy", llmaas_core::RoutePolicy::from(p).to_string()));
+        }
+        if let Some(h) = self.history {
+            out.push(("ui.history", h.to_string()));
+        }
+        out
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn settings_get(state: State<'_, AppState>) -> AppResult<SettingsView> {
+    Ok(view(&state))
+}
+
+/// Applies the changes (all or none: each value is checked first), saves
+/// the file and routes the next requests by them.
+#[tauri::command]
+#[specta::specta]
+pub fn settings_update(state: State<'_, AppState>, patch: SettingsPatch) -> AppResult<SettingsView> {
+    let mut settings = state.settings();
+    for (key, value) in patch.changes() {
+        settings.set(key, &value)?;
+    }
+    state.replace_settings(settings)?;
+    Ok(view(&state))
+}
+
+/// Stores the API key in the OS keychain. The key is checked for shape only;
+/// the provider says whether it is valid at the first request.
+#[tauri::command]
+#[specta::specta]
+pub fn api_key_set(state: State<'_, AppState>, key: String) -> AppResult<SettingsView> {
+    let secret = validate_api_key(&key)?;
+    drop(key);
+    state.secrets.set(API_KEY, &secret)?;
+    state.rebuild_router()?;
+    tracing::info!("API key stored in the keychain");
+    Ok(view(&state))
+}
+
+/// Removes the API key from the keychain.
+#[tauri::command]
+#[specta::specta]
+pub fn api_key_clear(state: State<'_, AppState>) -> AppResult<SettingsView> {
+    state.secrets.delete(API_KEY)?;
+    state.rebuild_router()?;
+    tracing::info!("API key removed from the keychain");
+    Ok(view(&state))
+}
+
+fn view(state: &AppState) -> SettingsView {
+    let s = state.settings();
+    let folder = s.models.folder.clone();
+    SettingsView {
+        base_url: s.cloud.base_url.clone(),
+        tier: s.cloud.tier.to_string(),
+        tiers: llmaas_core::Tier::ALL.iter().map(ToString::to_string).collect(),
+        policy: s.routing.policy.into(),
+        over_budget: s.routing.over_budget.to_string(),
+        chat_model: s.models.chat.clone(),
+        ocr_model: s.models.ocr.clone(),
+        transcription_model: s.models.transcription.clone(),
+        local_chat_model: s.models.local_chat.clone(),
+        local_speech_model: s.models.local_speech.clone(),
+        models_folder: folder
+            .clone()
+            .unwrap_or_else(|| state.paths.default_models_dir())
+            .display()
+            .to_string(),
+        models_folder_is_default: folder.is_none(),
+        monthly_limit_eur: s.budget.monthly_limit_eur.clone(),
+        output_tokens_per_hour: s.budget.output_tokens_per_hour,
+        output_tokens_per_day: s.budget.output_tokens_per_day,
+        project: s.budget.project.clone(),
+        history: s.ui.history,
+        language: s.ui.language.clone(),
+        hot_folder: s.ui.hot_folder.as_ref().map(|p| p.display().to_string()),
+        has_api_key: state.has_api_key(),
+        api_key_from_env: std::env::var("LLMAAS_API_KEY").is_ok_and(|v| !v.trim().is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_touches_only_what_it_names() {
+        let patch = SettingsPatch {
+            tier: Some("3".into()),
+            policy: Some(PolicyChoice::Local),
+            history: Some(true),
+            ..SettingsPatch::default()
+        };
+        let changes = patch.changes();
+        assert_eq!(changes.len(), 3);
+        let mut settings = llmaas_config::Settings::default();
+        for (k, v) in changes {
+            settings.set(k, &v).unwrap();
+        }
+        assert_eq!(settings.cloud.tier, llmaas_core::Tier::Three);
+        assert!(settings.ui.history);
+        assert_eq!(settings.routing.policy, llmaas_core::RoutePolicy::Local);
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_with_its_key() {
+        let patch = SettingsPatch {
+            monthly_limit_eur: Some("lots".into()),
+            ..SettingsPatch::default()
+        };
+        let mut settings = llmaas_config::Settings::default();
+        let (k, v) = &patch.changes()[0];
+        let e = settings.set(k, v).unwrap_err();
+        assert!(e.to_string().contains("budget.monthly_limit_eur"), "{e}");
+    }
+}
