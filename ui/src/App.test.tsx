@@ -1,0 +1,119 @@
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import App, { panelForShortcut } from "./App";
+import { appError, installIpc } from "./test/ipc";
+import { appInfo, catalogRows, settingsView, spendOverview } from "./test/fixtures";
+
+function mockBackend(over: Record<string, (args: Record<string, unknown>) => unknown> = {}) {
+  return installIpc({
+    app_info: () => appInfo(),
+    settings_get: () => settingsView(),
+    catalog_list: () => catalogRows(),
+    spend_overview: () => spendOverview(),
+    conversations_list: () => [],
+    ...over,
+  });
+}
+
+describe("shell", () => {
+  it("shows the chat panel first and switches panels from the navigation", async () => {
+    mockBackend();
+    render(<App />);
+    await screen.findByTestId("status-version");
+    expect(screen.getByTestId("panel-chat")).toBeVisible();
+    await userEvent.click(screen.getByTestId("nav-settings"));
+    expect(await screen.findByTestId("api-key-status")).toBeInTheDocument();
+    expect(screen.getByTestId("panel-settings")).toBeVisible();
+    expect(screen.getByTestId("panel-chat")).not.toBeVisible();
+    expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-current", "page");
+    expect(screen.getByTestId("nav-chat")).not.toHaveAttribute("aria-current");
+  });
+
+  it("every navigation button has a label naming its shortcut", async () => {
+    mockBackend();
+    render(<App />);
+    await screen.findByTestId("status-version");
+    expect(screen.getByTestId("nav-catalog")).toHaveAccessibleName(/Catalogue \((Ctrl|⌘)\+4\)/);
+    for (const p of ["chat", "meetings", "ocr", "catalog", "spend", "settings"]) {
+      expect(screen.getByTestId(`nav-${p}`)).toHaveAttribute("aria-label");
+    }
+  });
+
+  it("Ctrl+1..6 switch panels", async () => {
+    mockBackend();
+    render(<App />);
+    await screen.findByTestId("status-version");
+    fireEvent.keyDown(window, { key: "5", ctrlKey: true });
+    expect(screen.getByTestId("panel-spend")).toBeVisible();
+    expect(await screen.findByTestId("spend-requests")).toHaveTextContent("1,234");
+    fireEvent.keyDown(window, { key: "4", metaKey: true });
+    expect(screen.getByTestId("panel-catalog")).toBeVisible();
+    expect(await screen.findAllByTestId("catalog-row")).toHaveLength(5);
+    expect(screen.getByTestId("panel-spend")).not.toBeVisible();
+  });
+
+  it("maps shortcuts and ignores other keys", () => {
+    const k = (key: string, mods: Partial<KeyboardEvent> = {}) =>
+      panelForShortcut({ key, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods });
+    expect(k("1", { ctrlKey: true })).toBe("chat");
+    expect(k("6", { metaKey: true })).toBe("settings");
+    expect(k("7", { ctrlKey: true })).toBeNull();
+    expect(k("1")).toBeNull();
+    expect(k("1", { ctrlKey: true, shiftKey: true })).toBeNull();
+  });
+
+  it("opens the shortcuts help with ? and closes it with Escape", async () => {
+    mockBackend();
+    render(<App />);
+    await screen.findByTestId("status-version");
+    fireEvent.keyDown(window, { key: "?" });
+    const dialog = await screen.findByRole("dialog", { name: "Keyboard shortcuts" });
+    expect(within(dialog).getByText("Open Spend")).toBeInTheDocument();
+    fireEvent.keyDown(document, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    await userEvent.click(screen.getByTestId("help-button"));
+    expect(screen.getByTestId("help-dialog")).toBeInTheDocument();
+  });
+
+  it("shows version, device and key state in the status bar", async () => {
+    mockBackend({ app_info: () => appInfo({ version: "1.2.3", device: "metal:0", hasApiKey: true }) });
+    render(<App />);
+    expect(await screen.findByTestId("status-version")).toHaveTextContent("1.2.3");
+    expect(screen.getByTestId("status-device")).toHaveTextContent("metal:0");
+    expect(screen.getByTestId("status-key")).toHaveTextContent("API key stored");
+  });
+
+  it("says when the back end is unavailable", async () => {
+    mockBackend({
+      app_info: () => {
+        throw appError("io", "the spend ledger failed");
+      },
+    });
+    render(<App />);
+    expect(await screen.findByTestId("status-bar")).toHaveTextContent("Back end unavailable: the spend ledger failed");
+  });
+
+  it("speaks French when the language setting says so", async () => {
+    vi.spyOn(navigator, "language", "get").mockReturnValue("en-US");
+    mockBackend({ settings_get: () => settingsView({ language: "fr" }) });
+    render(<App />);
+    expect(await screen.findByText("Réglages")).toBeInTheDocument();
+    expect(document.documentElement.lang).toBe("fr");
+  });
+
+  it("keeps a panel's state when another panel is shown", async () => {
+    mockBackend();
+    render(<App />);
+    await screen.findByTestId("status-version");
+    await userEvent.click(screen.getByTestId("nav-catalog"));
+    const search = await screen.findByTestId("catalog-search");
+    await userEvent.type(search, "bge");
+    await act(async () => {
+      fireEvent.keyDown(window, { key: "1", ctrlKey: true });
+    });
+    expect(screen.getByTestId("panel-catalog")).not.toBeVisible();
+    fireEvent.keyDown(window, { key: "4", ctrlKey: true });
+    expect(screen.getByTestId("catalog-search")).toHaveValue("bge");
+  });
+});

@@ -1,0 +1,193 @@
+// The window: navigation on the left, the active panel on the right, the
+// status bar below. Panels stay mounted once opened (a streaming answer or a
+// running transcription survives a look at another panel).
+import { useCallback, useEffect, useState, type ComponentType } from "react";
+import { AppInfoProvider } from "./appInfo";
+import { Modal } from "./components/Modal";
+import { StatusBar } from "./StatusBar";
+import { I18nProvider, useI18n, useT, type Key } from "./i18n";
+import { call, commands } from "./ipc";
+import { PanelActiveContext } from "./panels/active";
+import { CatalogPanel } from "./panels/catalog/CatalogPanel";
+import { ChatPanel } from "./panels/chat/ChatPanel";
+import { MeetingsPanel } from "./panels/meetings/MeetingsPanel";
+import { OcrPanel } from "./panels/ocr/OcrPanel";
+import { SettingsPanel } from "./panels/settings/SettingsPanel";
+import { SpendPanel } from "./panels/spend/SpendPanel";
+import { ThemeProvider } from "./theme";
+
+export const PANELS = ["chat", "meetings", "ocr", "catalog", "spend", "settings"] as const;
+export type PanelId = (typeof PANELS)[number];
+
+const COMPONENTS: Record<PanelId, ComponentType> = {
+  chat: ChatPanel,
+  meetings: MeetingsPanel,
+  ocr: OcrPanel,
+  catalog: CatalogPanel,
+  spend: SpendPanel,
+  settings: SettingsPanel,
+};
+
+const ICONS: Record<PanelId, string> = {
+  chat: "💬",
+  meetings: "🎙",
+  ocr: "📄",
+  catalog: "📚",
+  spend: "€",
+  settings: "⚙",
+};
+
+const isMac = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform);
+export const MOD_KEY = isMac ? "⌘" : "Ctrl";
+
+/** The panel a Ctrl/Cmd+digit chooses, or null. */
+export function panelForShortcut(e: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "altKey" | "shiftKey">): PanelId | null {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return null;
+  const n = Number.parseInt(e.key, 10);
+  if (!Number.isInteger(n) || n < 1 || n > PANELS.length || e.key.length !== 1) return null;
+  return PANELS[n - 1];
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
+}
+
+export function Shell({ initialPanel = "chat" }: { initialPanel?: PanelId }) {
+  const t = useT();
+  const { setPreference, lang } = useI18n();
+  const [active, setActive] = useState<PanelId>(initialPanel);
+  const [opened, setOpened] = useState<ReadonlySet<PanelId>>(() => new Set([initialPanel]));
+  const [help, setHelp] = useState(false);
+
+  const show = useCallback((p: PanelId) => {
+    setActive(p);
+    setOpened((prev) => (prev.has(p) ? prev : new Set(prev).add(p)));
+  }, []);
+
+  // The language setting, once at start (the Settings panel updates it after a save).
+  useEffect(() => {
+    call(commands.settingsGet())
+      .then((s) => setPreference(s.language))
+      .catch(() => {
+        // No back end: the system's language stays; the status bar says why.
+      });
+  }, [setPreference]);
+
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const p = panelForShortcut(e);
+      if (p) {
+        e.preventDefault();
+        show(p);
+      } else if (e.key === "?" && !e.ctrlKey && !e.metaKey && !isTyping(e.target)) {
+        e.preventDefault();
+        setHelp(true);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [show]);
+
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label={t("nav.label")}>
+        <div className="brand">{t("shell.appName")}</div>
+        <ul className="nav-list">
+          {PANELS.map((p, i) => {
+            const name = t(`nav.${p}` as Key);
+            return (
+              <li key={p}>
+                <button
+                  type="button"
+                  className="nav-button"
+                  data-testid={`nav-${p}`}
+                  aria-label={t("nav.open", { panel: name, shortcut: `${MOD_KEY}+${i + 1}` })}
+                  aria-current={active === p ? "page" : undefined}
+                  onClick={() => show(p)}
+                >
+                  <span className="nav-icon" aria-hidden="true">
+                    {ICONS[p]}
+                  </span>
+                  <span className="nav-text">{name}</span>
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+        <button
+          type="button"
+          className="nav-help"
+          data-testid="help-button"
+          aria-label={t("shell.help")}
+          title={t("shell.help")}
+          onClick={() => setHelp(true)}
+        >
+          ?
+        </button>
+      </nav>
+      <div className="content">
+        {PANELS.filter((p) => opened.has(p)).map((p) => {
+          const Panel = COMPONENTS[p];
+          return (
+            <main key={p} className="panel-host" data-testid={`panel-${p}`} hidden={active !== p}>
+              <PanelActiveContext.Provider value={active === p}>
+                <Panel />
+              </PanelActiveContext.Provider>
+            </main>
+          );
+        })}
+      </div>
+      <StatusBar />
+      {help && <HelpDialog onClose={() => setHelp(false)} />}
+    </div>
+  );
+}
+
+function HelpDialog({ onClose }: { onClose: () => void }) {
+  const t = useT();
+  return (
+    <Modal title={t("shell.helpTitle")} onClose={onClose} testId="help-dialog">
+      <table className="table shortcuts">
+        <tbody>
+          {PANELS.map((p, i) => (
+            <tr key={p}>
+              <td>
+                <kbd>{MOD_KEY}</kbd>+<kbd>{i + 1}</kbd>
+              </td>
+              <td>{t("shell.shortcutPanel", { panel: t(`nav.${p}` as Key) })}</td>
+            </tr>
+          ))}
+          <tr>
+            <td>
+              <kbd>?</kbd>
+            </td>
+            <td>{t("shell.shortcutHelp")}</td>
+          </tr>
+          <tr>
+            <td>
+              <kbd>Esc</kbd>
+            </td>
+            <td>{t("shell.shortcutClose")}</td>
+          </tr>
+        </tbody>
+      </table>
+    </Modal>
+  );
+}
+
+export default function App() {
+  return (
+    <ThemeProvider>
+      <I18nProvider>
+        <AppInfoProvider>
+          <Shell />
+        </AppInfoProvider>
+      </I18nProvider>
+    </ThemeProvider>
+  );
+}

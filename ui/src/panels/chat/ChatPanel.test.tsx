@@ -1,0 +1,302 @@
+import { act, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import type { AnswerSummary, ChatInput, ChatStreamEvent, Conversation } from "../../bindings";
+import { appInfo, catalogRows, row, settingsView } from "../../test/fixtures";
+import { appError, channelArg, installIpc, type Args, type HandlerTable } from "../../test/ipc";
+import { renderWithApp } from "../../test/render";
+import { ChatPanel } from "./ChatPanel";
+import { chatModels, defaultModel } from "./models";
+
+function summary(over: Partial<AnswerSummary> = {}): AnswerSummary {
+  return {
+    id: "req-1",
+    route: "cloud",
+    reason: "policy auto, key present",
+    model: "mistral-small3.2:24b",
+    status: "done",
+    inputTokens: 12,
+    outputTokens: 5,
+    reasoningTokens: 0,
+    estimated: false,
+    costNanos: 1_200_000,
+    latencyMs: 900,
+    ttftMs: 340,
+    error: null,
+    recorded: true,
+    ...over,
+  };
+}
+
+function backend(more: HandlerTable = {}) {
+  let job = 0;
+  return installIpc({
+    app_info: () => appInfo(),
+    settings_get: () => settingsView({ hasApiKey: true, history: true }),
+    catalog_list: () => catalogRows(),
+    conversations_list: () => [],
+    conversation_save: () => true,
+    cancel_job: () => true,
+    chat_send: () => {
+      job += 1;
+      return { jobId: `job-${job}`, route: "cloud", reason: "policy auto", model: "mistral-small3.2:24b", budgetWarning: null };
+    },
+    ...more,
+  });
+}
+
+async function ready() {
+  renderWithApp(<ChatPanel />);
+  await waitFor(() => expect(screen.getByTestId("chat-model")).toHaveValue("mistral-small3.2:24b"));
+}
+
+/** Lets the save after `finished` resolve inside act(). */
+const settle = () => act(async () => new Promise<void>((r) => setTimeout(r, 0)));
+
+async function ask(ipc: ReturnType<typeof backend>, text: string) {
+  await userEvent.type(screen.getByTestId("chat-input"), `${text}{Enter}`);
+  await waitFor(() => expect(ipc.callsTo("chat_send").length).toBeGreaterThan(0));
+  const args = ipc.callsTo("chat_send").at(-1) as Args;
+  return { input: args.input as ChatInput, events: channelArg<ChatStreamEvent>(args, "onEvent") };
+}
+
+describe("chat panel", () => {
+  it("streams text into the answer, then shows route, tokens, cost and TTFT", async () => {
+    const ipc = backend();
+    await ready();
+    const { input, events } = await ask(ipc, "Bonjour");
+    expect(input).toMatchObject({
+      model: "mistral-small3.2:24b",
+      policy: "auto",
+      confidential: false,
+      turns: [{ role: "user", text: "Bonjour", images: [] }],
+    });
+    expect(screen.getByTestId("chat-input")).toHaveValue("");
+
+    act(() => {
+      ipc.send(events, { kind: "text", text: "Hello, " });
+      ipc.send(events, { kind: "text", text: "**world**" });
+    });
+    const answer = screen.getByTestId("chat-answer");
+    expect(answer).toHaveTextContent("Hello, world");
+    expect(within(answer).getByText("world").tagName).toBe("STRONG");
+    expect(answer).toHaveAttribute("data-status", "streaming");
+    expect(within(answer).queryByTestId("chat-answer-meta")).toBeNull();
+
+    act(() => ipc.send(events, { kind: "finished", summary: summary() }));
+    expect(answer).toHaveAttribute("data-status", "done");
+    const meta = within(answer).getByTestId("chat-answer-meta");
+    expect(meta).toHaveTextContent("Cloud: policy auto, key present");
+    expect(meta).toHaveTextContent("12 in / 5 out tokens");
+    expect(meta).toHaveTextContent("€0.0012");
+    expect(meta).toHaveTextContent("first token after 340 ms");
+
+    await waitFor(() => expect(ipc.callsTo("conversation_save")).toHaveLength(1));
+    const saved = ipc.callsTo("conversation_save")[0].conversation as Conversation;
+    expect(saved.title).toBe("Bonjour");
+    expect(saved.turns.map((t) => [t.role, t.text])).toEqual([
+      ["user", "Bonjour"],
+      ["assistant", "Hello, **world**"],
+    ]);
+    expect(saved.turns[1].summary?.costNanos).toBe(1_200_000);
+    expect(await screen.findByTestId("chat-conversation")).toHaveTextContent("Bonjour");
+  });
+
+  it("folds the reasoning apart from the answer", async () => {
+    const ipc = backend();
+    await ready();
+    const { events } = await ask(ipc, "Why?");
+    act(() => {
+      ipc.send(events, { kind: "reasoning", text: "Let me think about it." });
+      ipc.send(events, { kind: "text", text: "Because." });
+      ipc.send(events, { kind: "finished", summary: summary({ reasoningTokens: 7 }) });
+    });
+    await settle();
+    const answer = screen.getByTestId("chat-answer");
+    const details = within(answer).getByTestId("chat-reasoning");
+    expect(details.tagName).toBe("DETAILS");
+    expect(details).not.toHaveAttribute("open");
+    expect(within(details).getByText("Reasoning")).toBeInTheDocument();
+    expect(details).toHaveTextContent("Let me think about it.");
+    const markdown = answer.querySelector(".markdown") as HTMLElement;
+    expect(markdown).toHaveTextContent("Because.");
+    expect(markdown).not.toHaveTextContent("Let me think");
+    expect(within(answer).getByTestId("chat-answer-meta")).toHaveTextContent("7 of them reasoning");
+  });
+
+  it("stops the answer with the Stop button and with Escape", async () => {
+    const ipc = backend();
+    await ready();
+    const first = await ask(ipc, "Long story");
+    await userEvent.click(await screen.findByTestId("chat-stop"));
+    expect(ipc.callsTo("cancel_job")).toEqual([{ jobId: "job-1" }]);
+    act(() => ipc.send(first.events, { kind: "finished", summary: summary({ status: "cancelled" }) }));
+    expect(screen.getByTestId("chat-answer")).toHaveAttribute("data-status", "cancelled");
+    expect(screen.queryByTestId("chat-stop")).toBeNull();
+    expect(screen.queryByTestId("chat-error")).toBeNull();
+
+    await ask(ipc, "Another");
+    await screen.findByTestId("chat-stop");
+    await userEvent.keyboard("{Escape}");
+    expect(ipc.callsTo("cancel_job")).toEqual([{ jobId: "job-1" }, { jobId: "job-2" }]);
+  });
+
+  it("cancels once the job id is known when Stop comes first", async () => {
+    let release: (v: unknown) => void = () => {};
+    const ipc = backend({
+      chat_send: () =>
+        new Promise((resolve) => {
+          release = resolve;
+        }),
+    });
+    await ready();
+    await ask(ipc, "Quick");
+    await userEvent.click(screen.getByTestId("chat-stop"));
+    expect(ipc.callsTo("cancel_job")).toEqual([]);
+    await act(async () => release({ jobId: "late", route: "local", reason: "r", model: "m", budgetWarning: null }));
+    await waitFor(() => expect(ipc.callsTo("cancel_job")).toEqual([{ jobId: "late" }]));
+  });
+
+  it("shows a refusal inline with its code", async () => {
+    backend({
+      chat_send: () => {
+        throw appError("no_api_key", "the cloud needs an API key");
+      },
+    });
+    await ready();
+    await userEvent.type(screen.getByTestId("chat-input"), "Hi{Enter}");
+    const error = await screen.findByTestId("chat-error");
+    expect(error).toHaveAttribute("data-error-code", "no_api_key");
+    expect(error).toHaveTextContent("No API key is stored: add one in Settings.");
+    expect(error).toHaveTextContent("the cloud needs an API key");
+    expect(screen.getByTestId("chat-answer")).toHaveAttribute("data-status", "error");
+    expect(screen.getByTestId("chat-send")).toBeInTheDocument();
+  });
+
+  it("shows an answer that failed midway with the backend's words", async () => {
+    const ipc = backend();
+    await ready();
+    const { events } = await ask(ipc, "Hi");
+    act(() => {
+      ipc.send(events, { kind: "text", text: "Partial" });
+      ipc.send(events, { kind: "finished", summary: summary({ status: "cut", error: "the stream broke" }) });
+    });
+    await settle();
+    const answer = screen.getByTestId("chat-answer");
+    expect(answer).toHaveAttribute("data-status", "cut");
+    expect(within(answer).getByTestId("chat-error")).toHaveTextContent("the stream broke");
+    expect(within(answer).getByTestId("chat-answer-meta")).toHaveTextContent("cut off");
+  });
+
+  it("regenerates the last answer from the same question", async () => {
+    const ipc = backend();
+    await ready();
+    const { events } = await ask(ipc, "Tell me");
+    act(() => {
+      ipc.send(events, { kind: "text", text: "First try" });
+      ipc.send(events, { kind: "finished", summary: summary() });
+    });
+    await userEvent.click(screen.getByTestId("chat-regenerate"));
+    await waitFor(() => expect(ipc.callsTo("chat_send")).toHaveLength(2));
+    const again = ipc.callsTo("chat_send")[1].input as ChatInput;
+    expect(again.turns).toEqual([{ role: "user", text: "Tell me", images: [] }]);
+    expect(screen.getAllByTestId("chat-answer")).toHaveLength(1);
+    expect(screen.getByTestId("chat-answer")).not.toHaveTextContent("First try");
+  });
+
+  it("Shift+Enter makes a new line instead of sending", async () => {
+    const ipc = backend();
+    await ready();
+    await userEvent.type(screen.getByTestId("chat-input"), "line one{Shift>}{Enter}{/Shift}line two");
+    expect(ipc.callsTo("chat_send")).toHaveLength(0);
+    expect(screen.getByTestId("chat-input")).toHaveValue("line one\nline two");
+  });
+
+  it("sends the route, the confidential flag and the chosen model", async () => {
+    const ipc = backend();
+    await ready();
+    await userEvent.selectOptions(screen.getByTestId("chat-route"), "local");
+    await userEvent.click(screen.getByTestId("chat-confidential"));
+    await userEvent.selectOptions(screen.getByTestId("chat-model"), "smollm2-135m-instruct");
+    const { input } = await ask(ipc, "Secret");
+    expect(input).toMatchObject({ model: "smollm2-135m-instruct", policy: "local", confidential: true });
+  });
+
+  it("offers chat models only, with prices, retirement warnings and local models apart", async () => {
+    backend();
+    await ready();
+    const select = screen.getByTestId("chat-model");
+    const options = within(select).getAllByRole("option").map((o) => o.getAttribute("value"));
+    expect(options).toEqual(["gpt-oss:120b", "mistral-small3.2:24b", "qwen3-coder:30b", "smollm2-135m-instruct"]);
+    const groups = select.querySelectorAll("optgroup");
+    expect([...groups].map((g) => g.label)).toEqual(["Cloud (LLMaaS)", "On this computer"]);
+    expect(within(select).getByRole("option", { name: /gpt-oss:120b/ })).toHaveTextContent("€1.50/M output ⚠ Retires on 31 Dec 2026.");
+    expect(screen.getByTestId("chat-model-facts")).toHaveTextContent("vision");
+    expect(screen.queryByTestId("chat-model-warning")).toBeNull();
+    expect(screen.getByTestId("chat-attach")).toBeEnabled();
+
+    await userEvent.selectOptions(select, "gpt-oss:120b");
+    expect(screen.getByTestId("chat-model-warning")).toHaveTextContent("Retires on 31 Dec 2026.");
+    expect(screen.getByTestId("chat-attach")).toBeDisabled();
+  });
+
+  it("attaches images as data URLs and sends them with the question", async () => {
+    const ipc = backend();
+    await ready();
+    const png = new File([new Uint8Array([137, 80, 78, 71])], "a.png", { type: "image/png" });
+    await userEvent.upload(screen.getByTestId("chat-image-input"), png);
+    const thumb = await screen.findByTestId("chat-attachment");
+    expect(thumb.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+    const { input } = await ask(ipc, "What is it?");
+    expect(input.turns[0]?.images).toHaveLength(1);
+    expect(input.turns[0]?.images?.[0] ?? "").toMatch(/^data:image\/png;base64,/);
+    expect(screen.queryByTestId("chat-attachment")).toBeNull();
+  });
+
+  it("says when history is off", async () => {
+    backend({ settings_get: () => settingsView({ history: false, hasApiKey: true }) });
+    await ready();
+    expect(screen.getByTestId("chat-history-off")).toHaveTextContent("History is off: nothing is saved.");
+  });
+
+  it("lists stored conversations, opens and deletes them", async () => {
+    const stored: Conversation = {
+      id: "c-1",
+      title: "Old talk",
+      model: "qwen3-coder:30b",
+      updatedAt: "2026-11-01T10:00:00Z",
+      turns: [
+        { role: "user", text: "Hello", reasoning: null, images: [], summary: null },
+        { role: "assistant", text: "Hi there", reasoning: "thinking", images: [], summary: summary({ model: "qwen3-coder:30b" }) },
+      ],
+    };
+    const ipc = backend({
+      conversations_list: () => [{ id: "c-1", title: "Old talk", model: "qwen3-coder:30b", updatedAt: stored.updatedAt }],
+      conversation_get: () => stored,
+      conversation_delete: () => null,
+    });
+    await ready();
+    await userEvent.click(await screen.findByRole("button", { name: "Old talk" }));
+    expect(ipc.callsTo("conversation_get")).toEqual([{ id: "c-1" }]);
+    const answer = await screen.findByTestId("chat-answer");
+    expect(answer).toHaveTextContent("Hi there");
+    expect(within(answer).getByTestId("chat-answer-meta")).toHaveTextContent("€0.0012");
+    expect(screen.getByTestId("chat-model")).toHaveValue("qwen3-coder:30b");
+
+    await userEvent.click(screen.getByRole("button", { name: "Delete “Old talk”" }));
+    expect(ipc.callsTo("conversation_delete")).toEqual([{ id: "c-1" }]);
+    await waitFor(() => expect(screen.queryByTestId("chat-conversation")).toBeNull());
+    expect(screen.queryByTestId("chat-answer")).toBeNull();
+  });
+});
+
+describe("chat models", () => {
+  it("prefers the wanted model, then the first cloud one", () => {
+    const rows = [...catalogRows(), row({ id: "old", capabilities: ["chat"], status: "retired" })];
+    const models = chatModels(rows);
+    expect(models.cloud.map((r) => r.id)).not.toContain("old");
+    expect(defaultModel(models, ["nope", "smollm2-135m-instruct"])).toBe("smollm2-135m-instruct");
+    expect(defaultModel(models, [null])).toBe("gpt-oss:120b");
+    expect(defaultModel(chatModels([]), ["x"])).toBe("");
+  });
+});

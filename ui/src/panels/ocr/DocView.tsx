@@ -1,0 +1,146 @@
+// One document: its pages as thumbnails with their state, the selected page
+// beside its markdown (or the whole document's), Copy and Export.
+import { useState } from "react";
+import { save } from "@tauri-apps/plugin-dialog";
+import { useT } from "../../i18n";
+import { call, commands, toIpcError, type IpcError } from "../../ipc";
+import { Markdown } from "../chat/Markdown";
+import { stem } from "../meetings/files";
+import type { OcrDoc } from "./useOcr";
+
+/** The pages to show: every page of the document, else those heard of so far. */
+function pageNumbers(doc: OcrDoc): number[] {
+  if (doc.pageCount !== null) return Array.from({ length: doc.pageCount }, (_, i) => i + 1);
+  const seen = new Set([...Object.keys(doc.thumbnails), ...Object.keys(doc.pages)].map(Number));
+  return [...seen].sort((a, b) => a - b);
+}
+
+const PAGE_BADGE: Record<string, string> = { running: "badge-accent", done: "badge-ok", failed: "badge-danger", cut: "badge-warn" };
+
+export function DocView({ doc }: { doc: OcrDoc }) {
+  const t = useT();
+  const [page, setPage] = useState<number | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<IpcError | null>(null);
+  const pages = pageNumbers(doc);
+  const pageResult = page === null ? null : (doc.result?.find((p) => p.page === page) ?? null);
+  const text = page === null ? doc.markdown : (pageResult?.markdown ?? "");
+  const stateText = (s: string) =>
+    s === "running" || s === "done" || s === "failed" || s === "cut" || s === "cancelled" ? t(`ocr.page.${s}`) : s;
+
+  const copy = async () => {
+    setError(null);
+    try {
+      await navigator.clipboard.writeText(text);
+      setMessage(t("ocr.copied"));
+    } catch (e) {
+      setMessage(null);
+      setError(toIpcError(e));
+    }
+  };
+
+  const exportMd = async () => {
+    setError(null);
+    setMessage(null);
+    try {
+      const path = await save({
+        title: t("ocr.exportTitle"),
+        defaultPath: `${stem(doc.name)}.md`,
+        filters: [{ name: "Markdown", extensions: ["md"] }],
+      });
+      if (!path) return;
+      await call(commands.ocrExport(doc.markdown, path));
+      setMessage(t("ocr.exported", { path }));
+    } catch (e) {
+      setError(toIpcError(e));
+    }
+  };
+
+  return (
+    <section className="ocr-doc card" aria-label={t("ocr.documentOf", { name: doc.name })}>
+      <div className="ocr-doc-head">
+        <h2>{doc.name}</h2>
+        <button type="button" className="button" data-testid="ocr-copy" disabled={text === ""} onClick={() => void copy()}>
+          {page === null ? t("ocr.copyAll") : t("ocr.copyPage", { page })}
+        </button>
+        <button
+          type="button"
+          className="button"
+          data-testid="ocr-export"
+          disabled={doc.status !== "done" || doc.markdown === ""}
+          onClick={() => void exportMd()}
+        >
+          {t("ocr.export")}
+        </button>
+      </div>
+      {message && (
+        <div className="banner banner-ok" role="status">
+          {message}
+        </div>
+      )}
+      {error && (
+        <div className="banner banner-error" role="alert">
+          {t("common.errorPrefix", { message: error.message })}
+        </div>
+      )}
+      {pages.length > 0 && (
+        <div className="ocr-pages" role="group" aria-label={t("ocr.pages")}>
+          <button
+            type="button"
+            className="ocr-page ocr-page-all"
+            aria-pressed={page === null}
+            onClick={() => setPage(null)}
+          >
+            {t("ocr.wholeDocument")}
+          </button>
+          {pages.map((n) => {
+            const state = doc.pages[n];
+            return (
+              <button
+                key={n}
+                type="button"
+                className="ocr-page"
+                data-testid="ocr-page"
+                aria-pressed={page === n}
+                aria-label={t("ocr.pageLabel", { page: n })}
+                onClick={() => setPage(n)}
+              >
+                {doc.thumbnails[n] ? (
+                  <img src={doc.thumbnails[n]} alt="" data-testid="ocr-thumbnail" className="ocr-thumb" />
+                ) : (
+                  <span className="ocr-thumb ocr-thumb-empty" aria-hidden="true" />
+                )}
+                <span className="ocr-page-number">{n}</span>
+                {state && <span className={`badge ${PAGE_BADGE[state] ?? ""}`}>{stateText(state)}</span>}
+              </button>
+            );
+          })}
+        </div>
+      )}
+      <div className="ocr-split">
+        {page !== null && (
+          <figure className="ocr-figure">
+            {doc.thumbnails[page] ? (
+              <img src={doc.thumbnails[page]} alt={t("ocr.pageLabel", { page })} className="ocr-figure-img" />
+            ) : (
+              <span className="muted">{t("ocr.noThumbnail")}</span>
+            )}
+            <figcaption className="muted">{t("ocr.pageLabel", { page })}</figcaption>
+          </figure>
+        )}
+        <div className="ocr-preview" data-testid="ocr-preview" aria-label={t("ocr.preview")} tabIndex={0}>
+          {pageResult?.error && (
+            <div className="banner banner-error" role="alert">
+              {pageResult.error}
+            </div>
+          )}
+          {text !== "" ? (
+            <Markdown text={text} highlight={false} />
+          ) : (
+            <p className="muted">{doc.status === "running" || doc.status === "queued" ? t("ocr.reading") : t("ocr.nothing")}</p>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

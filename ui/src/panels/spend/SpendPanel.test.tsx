@@ -1,0 +1,159 @@
+import { act, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { PanelActiveContext } from "../active";
+import { appError, installIpc } from "../../test/ipc";
+import { appInfo, spendOverview } from "../../test/fixtures";
+import { renderWithApp } from "../../test/render";
+import { SpendPanel } from "./SpendPanel";
+import { gaugeTone } from "./Gauge";
+
+const plain = (s: string | null) => (s ?? "").replace(/[\u202f\u00a0]/g, " ");
+
+function backend(overview = spendOverview()) {
+  return installIpc({ app_info: () => appInfo(), spend_overview: () => overview });
+}
+
+describe("spend panel", () => {
+  it("shows the gauges against their limits", async () => {
+    backend();
+    renderWithApp(<SpendPanel />);
+    const month = await screen.findByTestId("gauge-month");
+    expect(month).toHaveTextContent("€12.35 of €20.00");
+    expect(month).toHaveAttribute("data-percent", "61");
+    expect(within(month).getByRole("meter")).toHaveAttribute("aria-valuenow", "61");
+    const hour = screen.getByTestId("gauge-hour");
+    expect(hour).toHaveTextContent("45,000 of 50,000");
+    expect(hour.querySelector(".gauge-fill")).toHaveClass("warn");
+    const day = screen.getByTestId("gauge-day");
+    expect(day).toHaveTextContent("120,000 (no limit)");
+    expect(within(day).queryByRole("meter")).not.toBeInTheDocument();
+  });
+
+  it("shows requests, total, forecast and alerts", async () => {
+    backend();
+    renderWithApp(<SpendPanel />);
+    expect(await screen.findByTestId("spend-requests")).toHaveTextContent("1,234");
+    expect(screen.getByTestId("spend-total")).toHaveTextContent("€12.35");
+    const forecast = screen.getByTestId("spend-forecast");
+    expect(forecast).toHaveTextContent("Month-end forecast: €24.69");
+    expect(forecast).toHaveTextContent("Recent pace: €0.41 per day");
+    expect(forecast).toHaveTextContent("the monthly limit is reached on 20 Nov 2026");
+    const alerts = within(screen.getByTestId("spend-alerts")).getAllByRole("listitem");
+    expect(alerts.map((a) => a.textContent)).toEqual([
+      "50 % of this month's spending limit used",
+      "80 % of the hourly output-token cap used",
+    ]);
+    expect(screen.getByText("November 2026 · Tier 2")).toBeInTheDocument();
+  });
+
+  it("breaks the month down by model and by project", async () => {
+    backend();
+    renderWithApp(<SpendPanel />);
+    const byModel = await screen.findByTestId("spend-by-model");
+    const rows = within(byModel).getAllByRole("row").slice(1);
+    expect(rows.map((r) => r.getAttribute("data-key"))).toEqual(["mistral-small3.2:24b", "gpt-oss:120b", "smollm2-135m-instruct", null]);
+    expect(within(rows[1]).getAllByRole("cell").map((c) => c.textContent)).toEqual(["200", "500,000", "20,000", "€2.35"]);
+    expect(rows[3]).toHaveTextContent("Total this month1,2343,001,000120,500€12.35");
+    const byProject = screen.getByTestId("spend-by-project");
+    expect(within(byProject).getByText("(no project)")).toBeInTheDocument();
+    expect(within(byProject).getByText("acme")).toBeInTheDocument();
+    // The daily figures are readable without the chart.
+    expect(within(await screen.findByTestId("spend-daily")).getByRole("row", { name: /2 Nov 2026/ })).toHaveTextContent("€8.35");
+  });
+
+  it("formats in French", async () => {
+    backend();
+    renderWithApp(<SpendPanel />, "fr");
+    expect(plain((await screen.findByTestId("gauge-month")).textContent)).toContain("12,35 € sur 20,00 €");
+    expect(plain(screen.getByTestId("spend-requests").textContent)).toBe("1 234");
+    expect(screen.getByText(/novembre 2026/)).toBeInTheDocument();
+  });
+
+  it("says when nothing was spent and there is no limit", async () => {
+    backend(
+      spendOverview({
+        monthSpend: { used: 0, limit: null },
+        requests: 0,
+        byDay: [],
+        byModel: [],
+        byProject: [],
+        forecast: null,
+        alerts: [],
+      }),
+    );
+    renderWithApp(<SpendPanel />);
+    expect(await screen.findByTestId("spend-empty")).toHaveTextContent("Nothing recorded this month yet.");
+    expect(screen.getByTestId("gauge-month")).toHaveTextContent("€0.00 (no limit)");
+    expect(screen.getByTestId("spend-total")).toHaveTextContent("€0.00");
+    expect(screen.getByText("No limit is close.")).toBeInTheDocument();
+    expect(screen.getByText("Not enough history for a forecast.")).toBeInTheDocument();
+    expect(screen.queryByTestId("spend-by-model")).not.toBeInTheDocument();
+  });
+
+  it("refreshes on demand and when the panel is shown again", async () => {
+    let requests = 1234;
+    const ipc = installIpc({ app_info: () => appInfo(), spend_overview: () => spendOverview({ requests }) });
+    const ui = (active: boolean) => (
+      <PanelActiveContext.Provider value={active}>
+        <SpendPanel />
+      </PanelActiveContext.Provider>
+    );
+    const { rerender } = renderWithApp(ui(true));
+    expect(await screen.findByTestId("spend-requests")).toHaveTextContent("1,234");
+    requests = 1300;
+    await userEvent.click(screen.getByTestId("spend-refresh"));
+    await waitFor(() => expect(screen.getByTestId("spend-requests")).toHaveTextContent("1,300"));
+    const before = ipc.callsTo("spend_overview").length;
+    rerender(ui(false));
+    requests = 1400;
+    expect(ipc.callsTo("spend_overview")).toHaveLength(before);
+    await act(async () => rerender(ui(true)));
+    await waitFor(() => expect(screen.getByTestId("spend-requests")).toHaveTextContent("1,400"));
+    expect(ipc.callsTo("spend_overview")).toHaveLength(before + 1);
+  });
+
+  it("exports the month as CSV to the chosen file", async () => {
+    const ipc = backend();
+    ipc.on({ "plugin:dialog|save": () => "/home/me/spend.csv", spend_export_csv: () => 1234 });
+    renderWithApp(<SpendPanel />);
+    await userEvent.click(await screen.findByTestId("spend-export"));
+    expect(await screen.findByTestId("spend-exported")).toHaveTextContent("1,234 rows written to /home/me/spend.csv.");
+    expect(ipc.callsTo("spend_export_csv")).toEqual([{ path: "/home/me/spend.csv" }]);
+    const [{ options }] = ipc.callsTo("plugin:dialog|save") as Array<{ options: { defaultPath: string } }>;
+    expect(options.defaultPath).toBe("llmaas-spend-2026-11.csv");
+  });
+
+  it("shows an export failure", async () => {
+    const ipc = backend();
+    ipc.on({
+      "plugin:dialog|save": () => "/ro/spend.csv",
+      spend_export_csv: () => {
+        throw appError("io", "creating the CSV file: permission denied");
+      },
+    });
+    renderWithApp(<SpendPanel />);
+    await userEvent.click(await screen.findByTestId("spend-export"));
+    expect(await screen.findByRole("alert")).toHaveTextContent("creating the CSV file: permission denied");
+  });
+
+  it("shows a ledger error", async () => {
+    installIpc({
+      app_info: () => appInfo(),
+      spend_overview: () => {
+        throw appError("io", "the spend ledger failed: disk I/O error");
+      },
+    });
+    renderWithApp(<SpendPanel />);
+    expect(await screen.findByRole("alert")).toHaveTextContent("the spend ledger failed: disk I/O error");
+  });
+});
+
+describe("gauge tone", () => {
+  it("warns from 80 % and alarms from 95 %", () => {
+    expect(gaugeTone(79)).toBe("ok");
+    expect(gaugeTone(80)).toBe("warn");
+    expect(gaugeTone(95)).toBe("danger");
+    expect(gaugeTone(140)).toBe("danger");
+  });
+});

@@ -1,0 +1,177 @@
+// Sample values as the Rust commands return them.
+import type { AppInfo, CatalogRow, SettingsView, SpendLine, SpendOverview } from "../bindings";
+
+export function appInfo(over: Partial<AppInfo> = {}): AppInfo {
+  return {
+    version: "0.1.0",
+    language: "en",
+    device: "cuda:0",
+    hasApiKey: false,
+    localChatModel: "smollm2-135m-instruct",
+    localChatReady: true,
+    loadedModel: null,
+    dataDir: "/home/me/.local/share/llmaas-desktop",
+    ...over,
+  };
+}
+
+export function settingsView(over: Partial<SettingsView> = {}): SettingsView {
+  return {
+    baseUrl: "https://api.llmaas.example/v1",
+    tier: "tier-1",
+    tiers: ["tier-1", "tier-2", "tier-3", "tier-4", "monthly"],
+    policy: "auto",
+    overBudget: "refuse",
+    chatModel: "mistral-small3.2:24b",
+    ocrModel: "deepseek-ocr",
+    transcriptionModel: "whisper-large-v3",
+    localChatModel: "smollm2-135m-instruct",
+    localSpeechModel: "/models/ggml-base.bin",
+    modelsFolder: "/home/me/.local/share/llmaas-desktop/models",
+    modelsFolderIsDefault: true,
+    monthlyLimitEur: null,
+    outputTokensPerHour: null,
+    outputTokensPerDay: null,
+    project: null,
+    history: false,
+    language: null,
+    hotFolder: null,
+    hasApiKey: false,
+    apiKeyFromEnv: false,
+    ...over,
+  };
+}
+
+const base: CatalogRow = {
+  id: "",
+  source: "cloud",
+  aliases: [],
+  family: "",
+  editor: "",
+  parameters: "",
+  sizeBytes: null,
+  context: null,
+  capabilities: [],
+  inputPerMillionNanos: 500_000_000,
+  outputPerMillionNanos: 1_500_000_000,
+  status: "live",
+  endOfSupport: null,
+  productionDate: null,
+  retiredOn: null,
+  successor: null,
+  lts: null,
+  warning: null,
+  description: null,
+  licence: "Apache-2.0",
+  path: null,
+  quantisation: null,
+  problem: null,
+};
+
+export function row(over: Partial<CatalogRow>): CatalogRow {
+  return { ...base, ...over };
+}
+
+export function catalogRows(): CatalogRow[] {
+  return [
+    row({
+      id: "mistral-small3.2:24b",
+      family: "mistral-small",
+      editor: "Mistral AI",
+      parameters: "24B",
+      context: 131072,
+      capabilities: ["chat", "tools", "vision"],
+      productionDate: "2025-06-20",
+      endOfSupport: "2027-06-30",
+      description: "A small multimodal model.",
+    }),
+    row({
+      id: "gpt-oss:120b",
+      family: "gpt-oss",
+      editor: "OpenAI",
+      parameters: "120B (MoE)",
+      context: 131072,
+      capabilities: ["chat", "tools", "reasoning"],
+      endOfSupport: "2026-12-31",
+      status: "endingSoon",
+      warning: "gpt-oss:120b ends on 2026-12-31",
+    }),
+    row({
+      id: "qwen3-coder:30b",
+      family: "qwen3",
+      editor: "Alibaba",
+      parameters: "30B",
+      context: 262144,
+      capabilities: ["chat", "tools"],
+      productionDate: "2025-09-01",
+      description: "The successor of cogito.",
+    }),
+    row({
+      id: "cogito:14b",
+      family: "cogito",
+      editor: "Deep Cogito",
+      parameters: "14B",
+      context: 32768,
+      capabilities: ["chat"],
+      status: "retired",
+      retiredOn: "2025-10-17",
+      successor: "qwen3-coder:30b",
+      inputPerMillionNanos: null,
+      outputPerMillionNanos: null,
+      description: "A retired chat model.",
+    }),
+    row({
+      id: "bge-m3:567m",
+      family: "bge-m3",
+      editor: "BAAI",
+      parameters: "567M",
+      context: 8192,
+      capabilities: ["embedding"],
+      lts: true,
+      endOfSupport: "2027-12-30",
+    }),
+    row({
+      id: "smollm2-135m-instruct",
+      source: "local",
+      family: "llama",
+      parameters: "134M",
+      sizeBytes: 105_000_000,
+      context: 8192,
+      capabilities: ["chat"],
+      inputPerMillionNanos: 0,
+      outputPerMillionNanos: 0,
+      status: "ready",
+      licence: "",
+      path: "/models/smollm2-135m-instruct-q8_0.gguf",
+      quantisation: "Q8_0",
+    }),
+  ];
+}
+
+function line(key: string, requests: number, input: number, output: number, costNanos: number, audioSeconds = 0): SpendLine {
+  return { key, requests, inputTokens: input, outputTokens: output, audioSeconds, costNanos };
+}
+
+export function spendOverview(over: Partial<SpendOverview> = {}): SpendOverview {
+  return {
+    month: "2026-11",
+    tier: "tier-2",
+    monthSpend: { used: 12_345_678_901, limit: 20_000_000_000 },
+    outputTokensHour: { used: 45_000, limit: 50_000 },
+    outputTokensDay: { used: 120_000, limit: null },
+    requests: 1234,
+    byDay: [line("2026-11-01", 400, 1_000_000, 40_000, 4_000_000_000), line("2026-11-02", 834, 2_000_000, 80_000, 8_345_678_901)],
+    byModel: [
+      line("mistral-small3.2:24b", 1000, 2_500_000, 100_000, 10_000_000_000),
+      line("gpt-oss:120b", 200, 500_000, 20_000, 2_345_678_901),
+      line("smollm2-135m-instruct", 34, 1000, 500, 0),
+    ],
+    byProject: [line("", 1200, 2_900_000, 115_000, 12_000_000_000), line("acme", 34, 101_000, 5_500, 345_678_901)],
+    forecast: { perDayNanos: 411_522_630, projectedNanos: 24_691_357_802, limitReachedOn: "2026-11-20" },
+    alerts: [
+      { dimension: "monthlySpend", threshold: 50 },
+      { dimension: "outputTokensHour", threshold: 80 },
+    ],
+    ...over,
+  };
+}
