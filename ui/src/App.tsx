@@ -3,7 +3,9 @@
 // running transcription survives a look at another panel).
 import { useCallback, useEffect, useState, type ComponentType } from "react";
 import { AppInfoProvider } from "./appInfo";
+import { Icon } from "./components/Icon";
 import { Modal } from "./components/Modal";
+import { PanelBoundary } from "./components/PanelBoundary";
 import { StatusBar } from "./StatusBar";
 import { I18nProvider, useI18n, useT, type Key } from "./i18n";
 import { call, commands } from "./ipc";
@@ -28,14 +30,6 @@ const COMPONENTS: Record<PanelId, ComponentType> = {
   settings: SettingsPanel,
 };
 
-const ICONS: Record<PanelId, string> = {
-  chat: "💬",
-  meetings: "🎙",
-  ocr: "📄",
-  catalog: "📚",
-  spend: "€",
-  settings: "⚙",
-};
 
 const isMac = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform);
 export const MOD_KEY = isMac ? "⌘" : "Ctrl";
@@ -111,7 +105,7 @@ export function Shell({ initialPanel = "chat" }: { initialPanel?: PanelId }) {
                   onClick={() => show(p)}
                 >
                   <span className="nav-icon" aria-hidden="true">
-                    {ICONS[p]}
+                    <Icon name={p} />
                   </span>
                   <span className="nav-text">{name}</span>
                 </button>
@@ -136,7 +130,9 @@ export function Shell({ initialPanel = "chat" }: { initialPanel?: PanelId }) {
           return (
             <main key={p} className="panel-host" data-testid={`panel-${p}`} hidden={active !== p}>
               <PanelActiveContext.Provider value={active === p}>
-                <Panel />
+                <PanelBoundary name={p} title={t("shell.panelFailed")} retryLabel={t("shell.retry")}>
+                  <Panel />
+                </PanelBoundary>
               </PanelActiveContext.Provider>
             </main>
           );

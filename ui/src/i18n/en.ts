@@ -36,6 +36,8 @@ export const en = {
     shortcutPanel: "Open {panel}",
     shortcutHelp: "Show this help",
     shortcutClose: "Close a dialog",
+    panelFailed: "This panel stopped working. The rest of the window still works.",
+    retry: "Try again",
   },
   status: {
     label: "Status",

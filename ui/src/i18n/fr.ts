@@ -36,6 +36,8 @@ export const fr: Dictionary = {
     shortcutPanel: "Ouvrir {panel}",
     shortcutHelp: "Afficher cette aide",
     shortcutClose: "Fermer une fenêtre de dialogue",
+    panelFailed: "Ce panneau a cessé de fonctionner. Le reste de la fenêtre fonctionne toujours.",
+    retry: "Réessayer",
   },
   status: {
     label: "État",

@@ -16,7 +16,7 @@ function optionLabel(t: TFunction, lang: string, r: CatalogRow): string {
   const price =
     r.outputPerMillionNanos === null ? "" : ` — ${t("chat.model.perMillion", { price: formatPrice(r.outputPerMillionNanos, lang) })}`;
   const retires = retirementDate(r);
-  const warn = retires ? ` ⚠ ${t("chat.model.retiresOn", { date: formatDate(retires, lang) })}` : "";
+  const warn = retires ? ` — ${t("chat.model.retiresOn", { date: formatDate(retires, lang) })}` : "";
   return `${r.id}${price}${warn}`;
 }
 

@@ -2,6 +2,7 @@
 // read as data URLs and shown before sending.
 import { useRef, useState, type KeyboardEvent } from "react";
 import { useT } from "../../i18n";
+import { Icon } from "../../components/Icon";
 
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp"];
 /** The backend refuses more; say so before reading the file. */
@@ -133,7 +134,7 @@ export function Composer({ busy, ready, vision, onSend, onStop }: ComposerProps)
             aria-label={vision ? t("chat.image.attach") : t("chat.image.noVisionShort")}
             onClick={() => fileInput.current?.click()}
           >
-            🖼
+            <Icon name="image" />
           </button>
           {busy ? (
             <button

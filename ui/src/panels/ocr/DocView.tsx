@@ -135,7 +135,7 @@ export function DocView({ doc }: { doc: OcrDoc }) {
             </div>
           )}
           {text !== "" ? (
-            <Markdown text={text} highlight={false} />
+            <Markdown text={withoutPageMarkers(text)} highlight={false} />
           ) : (
             <p className="muted">{doc.status === "running" || doc.status === "queued" ? t("ocr.reading") : t("ocr.nothing")}</p>
           )}
@@ -143,4 +143,10 @@ export function DocView({ doc }: { doc: OcrDoc }) {
       </div>
     </section>
   );
+}
+
+/** The `<!-- page N -->` markers separate pages in the exported file; the
+ * preview has its own page headings and would print them as text. */
+export function withoutPageMarkers(markdown: string): string {
+  return markdown.replace(/^<!-- page \d+ -->\s*$/gm, "");
 }

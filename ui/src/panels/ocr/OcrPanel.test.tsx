@@ -183,3 +183,14 @@ describe("OCR panel", () => {
     await waitFor(() => expect(notes.sent).toEqual([{ title: "OCR", body: "book.pdf is read." }]));
   });
 });
+
+describe("withoutPageMarkers", () => {
+  it("drops the export's page comments and keeps the text", async () => {
+    const { withoutPageMarkers } = await import("./DocView");
+    const md = "<!-- page 1 -->\n# Facture\n\n<!-- page 2 -->\n| a | b |";
+    const out = withoutPageMarkers(md);
+    expect(out).not.toContain("<!--");
+    expect(out).toContain("# Facture");
+    expect(out).toContain("| a | b |");
+  });
+});
