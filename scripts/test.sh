@@ -12,6 +12,10 @@ bash scripts/setup.sh
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
+step "front end: type check, unit tests (Vitest, mocked IPC), build"
+# The build comes first: the desktop crate embeds ui/dist at compile time.
+(cd ui && npm run --silent typecheck && npm test --silent && npm run --silent build)
+
 step "rustfmt"
 cargo fmt --all --check
 
@@ -32,7 +36,12 @@ export LLMAAS_REQUIRE_KEYCHAIN=1 LLMAAS_REQUIRE_MODELS=1
 export CANDLE_DEQUANTIZE_ALL_F16=${CANDLE_DEQUANTIZE_ALL_F16:-1}
 dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 
+step "end-to-end: the real window under Xvfb (tauri-driver + WebKitWebDriver)"
+# cargo test built both binaries (the desktop and the simulator) with the tests' features.
+bash scripts/e2e.sh
+
 step "benchmarks (smoke runs; the full runs are in the README)"
+BENCH_RUNS=2 BENCH_IDLE_MS=3000 bash scripts/bench-window.sh
 LEDGER_BENCH_ROWS=20000 cargo bench -p llmaas-ledger --bench ledger --profile dev --locked
 ROUTER_BENCH_RUNS=5 ROUTER_BENCH_WORDS=100 cargo bench -p llmaas-sim --bench router_overhead --profile dev --locked
 GATEWAY_BENCH_REQUESTS=200 cargo bench -p llmaas-gateway --bench gateway_load --profile dev --locked

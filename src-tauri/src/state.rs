@@ -17,7 +17,7 @@ use crate::jobs::Jobs;
 
 /// How long a loaded local model stays in memory with nothing to answer: the
 /// window lives for hours, and 135M–7B parameters are worth giving back.
-const IDLE_UNLOAD: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+const IDLE_UNLOAD: std::time::Duration = std::time::Duration::from_mins(10);
 
 #[derive(Debug)]
 pub struct AppState {
@@ -102,7 +102,10 @@ impl AppState {
     pub fn replace_settings(&self, settings: Settings) -> AppResult<()> {
         settings.save(&self.paths.settings_file())?;
         let folder_changed = self.settings().models.folder != settings.models.folder;
-        *self.settings.write().unwrap_or_else(PoisonError::into_inner) = settings;
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = settings;
         self.rebuild_router()?;
         if folder_changed {
             tracing::info!("models folder changed; restart the app to serve models from it");

@@ -1,7 +1,7 @@
 // The window: navigation on the left, the active panel on the right, the
 // status bar below. Panels stay mounted once opened (a streaming answer or a
 // running transcription survives a look at another panel).
-import { useCallback, useEffect, useState, type ComponentType } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState, type ComponentType } from "react";
 import { AppInfoProvider } from "./appInfo";
 import { Icon } from "./components/Icon";
 import { Modal } from "./components/Modal";
@@ -10,24 +10,20 @@ import { StatusBar } from "./StatusBar";
 import { I18nProvider, useI18n, useT, type Key } from "./i18n";
 import { call, commands } from "./ipc";
 import { PanelActiveContext } from "./panels/active";
-import { CatalogPanel } from "./panels/catalog/CatalogPanel";
-import { ChatPanel } from "./panels/chat/ChatPanel";
-import { MeetingsPanel } from "./panels/meetings/MeetingsPanel";
-import { OcrPanel } from "./panels/ocr/OcrPanel";
-import { SettingsPanel } from "./panels/settings/SettingsPanel";
-import { SpendPanel } from "./panels/spend/SpendPanel";
 import { ThemeProvider } from "./theme";
 
 export const PANELS = ["chat", "meetings", "ocr", "catalog", "spend", "settings"] as const;
 export type PanelId = (typeof PANELS)[number];
 
+// Each panel's code loads when it is first opened: the window starts with
+// the chat only, which keeps its start time and idle memory down.
 const COMPONENTS: Record<PanelId, ComponentType> = {
-  chat: ChatPanel,
-  meetings: MeetingsPanel,
-  ocr: OcrPanel,
-  catalog: CatalogPanel,
-  spend: SpendPanel,
-  settings: SettingsPanel,
+  chat: lazy(() => import("./panels/chat/ChatPanel").then((m) => ({ default: m.ChatPanel }))),
+  meetings: lazy(() => import("./panels/meetings/MeetingsPanel").then((m) => ({ default: m.MeetingsPanel }))),
+  ocr: lazy(() => import("./panels/ocr/OcrPanel").then((m) => ({ default: m.OcrPanel }))),
+  catalog: lazy(() => import("./panels/catalog/CatalogPanel").then((m) => ({ default: m.CatalogPanel }))),
+  spend: lazy(() => import("./panels/spend/SpendPanel").then((m) => ({ default: m.SpendPanel }))),
+  settings: lazy(() => import("./panels/settings/SettingsPanel").then((m) => ({ default: m.SettingsPanel }))),
 };
 
 
@@ -131,7 +127,9 @@ export function Shell({ initialPanel = "chat" }: { initialPanel?: PanelId }) {
             <main key={p} className="panel-host" data-testid={`panel-${p}`} hidden={active !== p}>
               <PanelActiveContext.Provider value={active === p}>
                 <PanelBoundary name={p} title={t("shell.panelFailed")} retryLabel={t("shell.retry")}>
-                  <Panel />
+                  <Suspense fallback={null}>
+                    <Panel />
+                  </Suspense>
                 </PanelBoundary>
               </PanelActiveContext.Provider>
             </main>

@@ -33,11 +33,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppResult<AppInfo> {
     let local = llmaas_core::ModelId::new(settings.models.local_chat.clone());
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        language: settings
-            .ui
-            .language
-            .clone()
-            .unwrap_or_else(system_language),
+        language: settings.ui.language.clone().unwrap_or_else(system_language),
         device: state.engine.device(),
         has_api_key: state.has_api_key(),
         local_chat_ready: state.library().get(&local).is_some_and(|m| m.is_ready()),

@@ -160,7 +160,9 @@ fn cloud_row(
         end_of_support: date(m.lifecycle.end_of_support),
         production_date: date(m.lifecycle.production_date),
         retired_on: date(m.lifecycle.retired.as_ref().and_then(|r| r.on)),
-        successor: catalog.successor_of(m.id.as_str()).map(|s| s.id.to_string()),
+        successor: catalog
+            .successor_of(m.id.as_str())
+            .map(|s| s.id.to_string()),
         lts: m.lifecycle.lts,
         warning: catalog.lifecycle_warning(m.id.as_str(), today),
         description: m.description.clone(),
@@ -175,7 +177,7 @@ fn local_row(m: &LocalModel) -> CatalogRow {
     let info = m.info();
     let (status, problem) = match &m.status {
         Status::Ready(_) => (ModelStatus::Ready, None),
-        other => (ModelStatus::Unusable, Some(unusable_reason(other))),
+        other @ Status::Unusable(_) => (ModelStatus::Unusable, Some(unusable_reason(other))),
     };
     CatalogRow {
         id: m.id.to_string(),
@@ -234,18 +236,27 @@ mod tests {
     fn every_bundled_model_has_a_row_with_a_status() {
         let catalog = Catalog::bundled();
         let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        let rates = llmaas_ledger::PriceBook::bundled().rates_at(today).unwrap().rates;
+        let rates = llmaas_ledger::PriceBook::bundled()
+            .rates_at(today)
+            .unwrap()
+            .rates;
         let rows: Vec<_> = catalog
             .models()
             .iter()
             .map(|m| cloud_row(catalog, m, today, &rates))
             .collect();
         assert_eq!(rows.len(), catalog.models().len());
-        let retired = rows.iter().filter(|r| r.status == ModelStatus::Retired).count();
+        let retired = rows
+            .iter()
+            .filter(|r| r.status == ModelStatus::Retired)
+            .count();
         assert!(retired > 0 && retired < rows.len());
         // Retired models have no price today; live ones have the era's.
         for r in &rows {
-            assert_eq!(r.status == ModelStatus::Retired, r.output_per_million_nanos.is_none());
+            assert_eq!(
+                r.status == ModelStatus::Retired,
+                r.output_per_million_nanos.is_none()
+            );
         }
         assert!(rows.iter().any(|r| r.successor.is_some()));
     }

@@ -104,7 +104,10 @@ pub fn conversation_get(state: State<'_, AppState>, id: String) -> AppResult<Con
 /// Saves a conversation when history is on; returns whether it was written.
 #[tauri::command]
 #[specta::specta]
-pub fn conversation_save(state: State<'_, AppState>, conversation: Conversation) -> AppResult<bool> {
+pub fn conversation_save(
+    state: State<'_, AppState>,
+    conversation: Conversation,
+) -> AppResult<bool> {
     if !state.settings().ui.history {
         return Ok(false);
     }

@@ -119,7 +119,11 @@ fn watch(
         Ok(()) => Ok(()),
         Err(e) => {
             let e = AppError::from(e);
-            if e.code == ErrorCode::Cancelled { Ok(()) } else { Err(e) }
+            if e.code == ErrorCode::Cancelled {
+                Ok(())
+            } else {
+                Err(e)
+            }
         }
     }
 }

@@ -141,7 +141,11 @@ pub async fn transcribe_start(
 /// Writes `transcript` as `format` (txt, srt, vtt, json, docx) to `path`.
 #[tauri::command]
 #[specta::specta]
-pub fn transcript_export(transcript: TranscriptView, format: String, path: String) -> AppResult<()> {
+pub fn transcript_export(
+    transcript: TranscriptView,
+    format: String,
+    path: String,
+) -> AppResult<()> {
     let format: Format = format
         .parse()
         .map_err(|e: llmaas_transcribe::UnknownFormat| AppError::bad_input(e.to_string()))?;
@@ -226,7 +230,10 @@ pub(crate) enum Loaded {
 }
 
 impl Loaded {
-    pub(crate) fn load(engine: Engine, language: Option<String>) -> AppResult<(Loaded, Option<String>)> {
+    pub(crate) fn load(
+        engine: Engine,
+        language: Option<String>,
+    ) -> AppResult<(Loaded, Option<String>)> {
         match engine {
             Engine::Local { path, id } => {
                 let options = WhisperOptions {
@@ -307,7 +314,10 @@ fn local_speech_model(cache_dir: &Path, setting: &str) -> (PathBuf, String) {
         return (file.to_path_buf(), name);
     }
     let d = default_model::speech_default();
-    (default_model::speech_default_path(cache_dir), d.id.to_string())
+    (
+        default_model::speech_default_path(cache_dir),
+        d.id.to_string(),
+    )
 }
 
 pub(crate) fn segment_view(s: &Segment) -> SegmentView {
@@ -376,7 +386,16 @@ mod tests {
         assert!(srt.contains("00:00:00,000 --> 00:00:01,500"), "{srt}");
         assert!(srt.contains("Hello team."));
         let e = transcript_export(
-            TranscriptView { segments: vec![], ..view(&from_view(TranscriptView { source: None, language: None, duration_ms: 0, model: String::new(), segments: vec![] })) },
+            TranscriptView {
+                segments: vec![],
+                ..view(&from_view(TranscriptView {
+                    source: None,
+                    language: None,
+                    duration_ms: 0,
+                    model: String::new(),
+                    segments: vec![],
+                }))
+            },
             "pdf".into(),
             dir.path().join("x.pdf").display().to_string(),
         )

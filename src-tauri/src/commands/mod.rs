@@ -2,6 +2,10 @@
 //! calls the library crates and maps errors to `AppError`; nothing here
 //! decides a route or a price.
 
+// Tauri deserialises each argument into an owned value and hands it over:
+// commands take `State`, `String` and structs by value by design.
+#![allow(clippy::needless_pass_by_value)]
+
 pub mod app;
 pub mod catalog;
 pub mod chat;

@@ -58,12 +58,20 @@ pub struct OcrPage {
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum OcrEvent {
     /// The document is open.
-    Opened { pages: u32, selected: u32 },
+    Opened {
+        pages: u32,
+        selected: u32,
+    },
     /// A small picture of a page, as a `data:` URL.
     #[serde(rename_all = "camelCase")]
-    Thumbnail { page: u32, data_url: String },
+    Thumbnail {
+        page: u32,
+        data_url: String,
+    },
     /// A page is being read.
-    Started { page: u32 },
+    Started {
+        page: u32,
+    },
     /// A page is read (or failed for good).
     #[serde(rename_all = "camelCase")]
     PageDone {
@@ -79,7 +87,9 @@ pub enum OcrEvent {
         #[specta(type = Number)]
         cost_nanos: i64,
     },
-    Failed { error: AppError },
+    Failed {
+        error: AppError,
+    },
     Cancelled,
 }
 
@@ -277,10 +287,20 @@ mod tests {
         let out = dir.path().join("scan.md");
         std::fs::write(&out, "old").unwrap();
         ocr_export("# Title\n\n| a | b |".into(), out.display().to_string()).unwrap();
-        assert_eq!(std::fs::read_to_string(&out).unwrap(), "# Title\n\n| a | b |");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no part file left");
-        let e = ocr_export("x".into(), dir.path().join("missing/x.md").display().to_string())
-            .unwrap_err();
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "# Title\n\n| a | b |"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no part file left"
+        );
+        let e = ocr_export(
+            "x".into(),
+            dir.path().join("missing/x.md").display().to_string(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::Io);
     }
 }

@@ -11,7 +11,8 @@ use super::PolicyChoice;
 use crate::error::AppResult;
 use crate::state::AppState;
 
-/// The settings as the window shows them.
+/// The settings as the window shows them (a view: its flags are independent).
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
@@ -89,13 +90,19 @@ impl SettingsPatch {
         text("models.local_speech", &self.local_speech_model);
         text("models.folder", &self.models_folder);
         text("budget.monthly_limit_eur", &self.monthly_limit_eur);
-        text("budget.output_tokens_per_hour", &self.output_tokens_per_hour);
+        text(
+            "budget.output_tokens_per_hour",
+            &self.output_tokens_per_hour,
+        );
         text("budget.output_tokens_per_day", &self.output_tokens_per_day);
         text("budget.project", &self.project);
         text("ui.language", &self.language);
         text("ui.hot_folder", &self.hot_folder);
         if let Some(p) = self.policy {
-            out.push(("routing.policy", llmaas_core::RoutePolicy::from(p).to_string()));
+            out.push((
+                "routing.policy",
+                llmaas_core::RoutePolicy::from(p).to_string(),
+            ));
         }
         if let Some(h) = self.history {
             out.push(("ui.history", h.to_string()));
@@ -114,7 +121,10 @@ pub fn settings_get(state: State<'_, AppState>) -> AppResult<SettingsView> {
 /// the file and routes the next requests by them.
 #[tauri::command]
 #[specta::specta]
-pub fn settings_update(state: State<'_, AppState>, patch: SettingsPatch) -> AppResult<SettingsView> {
+pub fn settings_update(
+    state: State<'_, AppState>,
+    patch: SettingsPatch,
+) -> AppResult<SettingsView> {
     let mut settings = state.settings();
     for (key, value) in patch.changes() {
         settings.set(key, &value)?;
@@ -152,7 +162,10 @@ fn view(state: &AppState) -> SettingsView {
     SettingsView {
         base_url: s.cloud.base_url.clone(),
         tier: s.cloud.tier.to_string(),
-        tiers: llmaas_core::Tier::ALL.iter().map(ToString::to_string).collect(),
+        tiers: llmaas_core::Tier::ALL
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         policy: s.routing.policy.into(),
         over_budget: s.routing.over_budget.to_string(),
         chat_model: s.models.chat.clone(),

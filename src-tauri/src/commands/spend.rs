@@ -147,7 +147,8 @@ pub async fn spend_export_csv(state: State<'_, AppState>, path: String) -> AppRe
     let path = std::path::PathBuf::from(path);
     // Written beside the target then renamed: a full disk leaves no half file.
     let tmp = path.with_extension("csv.part");
-    let file = std::fs::File::create(&tmp).map_err(|e| AppError::io("creating the CSV file", &e))?;
+    let file =
+        std::fs::File::create(&tmp).map_err(|e| AppError::io("creating the CSV file", &e))?;
     let rows = match state
         .ledger
         .export_csv(month, std::io::BufWriter::new(file))

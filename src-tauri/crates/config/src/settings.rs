@@ -181,7 +181,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("budget.project", "default project tag for cost allocation"),
     ("ui.history", "keep chat history on disk: true or false"),
     ("ui.language", "fr or en"),
-    ("ui.hot_folder", "folder the window transcribes new recordings from"),
+    (
+        "ui.hot_folder",
+        "folder the window transcribes new recordings from",
+    ),
 ];
 
 impl Settings {

@@ -4,7 +4,7 @@ import { memo } from "react";
 import type { AnswerSummary } from "../../bindings";
 import { formatCost, formatTokens } from "../../format";
 import { useI18n, type Key, type TFunction } from "../../i18n";
-import { Markdown } from "./Markdown";
+import { LazyMarkdown as Markdown } from "./LazyMarkdown";
 import type { Turn, TurnError } from "./useChat";
 
 const STATUSES = ["done", "cancelled", "cut", "failed"];

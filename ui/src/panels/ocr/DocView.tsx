@@ -4,7 +4,7 @@ import { useState } from "react";
 import { save } from "@tauri-apps/plugin-dialog";
 import { useT } from "../../i18n";
 import { call, commands, toIpcError, type IpcError } from "../../ipc";
-import { Markdown } from "../chat/Markdown";
+import { LazyMarkdown as Markdown } from "../chat/LazyMarkdown";
 import { stem } from "../meetings/files";
 import type { OcrDoc } from "./useOcr";
 

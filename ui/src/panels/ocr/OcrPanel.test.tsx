@@ -117,7 +117,7 @@ describe("OCR panel", () => {
     expect(item).toHaveAttribute("data-status", "done");
     expect(within(item).getByTestId("ocr-cost")).toHaveTextContent("€0.0020");
     const preview = screen.getByTestId("ocr-preview");
-    expect(within(preview).getByRole("heading", { name: "Invoice 42" })).toBeInTheDocument();
+    expect(await within(preview).findByRole("heading", { name: "Invoice 42" })).toBeInTheDocument();
     const table = within(preview).getByRole("table");
     expect(within(table).getAllByRole("cell").map((c) => c.textContent)).toEqual(["Tea", "3 €"]);
     expect(preview).toHaveTextContent(PAGE2);

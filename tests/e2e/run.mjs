@@ -1,0 +1,323 @@
+// End-to-end tests of the real LLMaaS Desktop window.
+//
+// Drives the built app (not a browser page) through tauri-driver and
+// WebKitWebDriver, the way a user would: the embedded local model answers a
+// chat, the project's LLMaaS simulator plays the cloud, a recording made with
+// espeak-ng is dropped onto the window, the catalogue is filtered, the spend
+// panel is read before and after a request, a key is set and cleared. Each
+// test saves a screenshot in tests/e2e/screenshots/.
+//
+// Run it through scripts/e2e.sh, which provides Xvfb, a private D-Bus session
+// with a throw-away keyring, and the built binaries.
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { tmpdir, homedir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { remote } from "webdriverio";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const target = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache/llmaas-desktop/target");
+const app = process.env.LLMAAS_DESKTOP_BIN || join(target, "debug/llmaas-desktop");
+const simBin = process.env.LLMAAS_SIM_BIN || join(target, "debug/llmaas-sim");
+const driverBin = process.env.TAURI_DRIVER || join(homedir(), ".cargo/bin/tauri-driver");
+const shots = join(here, "screenshots");
+const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
+
+for (const [what, path] of [["app", app], ["simulator", simBin], ["tauri-driver", driverBin]]) {
+  if (!existsSync(path)) {
+    console.error(`e2e: the ${what} is not at ${path} (build it, or see scripts/e2e.sh)`);
+    process.exit(2);
+  }
+}
+// Only this run's pictures: the README shows them.
+if (!only) rmSync(shots, { recursive: true, force: true });
+mkdirSync(shots, { recursive: true });
+
+// --- fixtures -------------------------------------------------------------
+
+const scratch = mkdtempSync(join(tmpdir(), "llmaas-e2e-"));
+const home = (p) => join(scratch, p);
+for (const d of ["config", "data", "state", "files"]) mkdirSync(home(d), { recursive: true });
+
+// A recording: espeak-ng speaks, sox makes it a 16 kHz WAV.
+const speech = "The quarterly budget meeting starts on Monday morning.";
+const wav = home("files/standup.wav");
+execFileSync("espeak-ng", ["-v", "en-us", "-s", "150", "-w", home("files/raw.wav"), speech]);
+execFileSync("sox", [home("files/raw.wav"), "-r", "16000", "-c", "1", wav]);
+
+// A scan for OCR: a PNG with a few black bars (ImageMagick).
+const scan = home("files/invoice.png");
+execFileSync("convert", ["-size", "800x1000", "xc:white", "-fill", "black",
+  "-draw", "rectangle 80,100 720,140", "-draw", "rectangle 80,200 520,230", scan]);
+
+// --- the simulator --------------------------------------------------------
+
+function startSim() {
+  return new Promise((ok, fail) => {
+    const sim = spawn(simBin, ["--port", "0", "--key", "sk-e2e-key"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    sim.stdout.on("data", (b) => {
+      out += b;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) ok({ sim, url: m[1] });
+    });
+    sim.on("exit", (code) => fail(new Error(`the simulator exited (${code})`)));
+  });
+}
+
+// --- the driver -----------------------------------------------------------
+
+function startDriver(env) {
+  // Detached: its whole process group (driver, WebKitWebDriver, the app) is
+  // killed at the end, or the app outlives the run holding the pipe open.
+  const driver = spawn(driverBin, ["--port", "4444"], { env, detached: true, stdio: "ignore" });
+  return driver;
+}
+
+async function waitForPort(port, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/status`);
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing answered on port ${port}`);
+}
+
+// --- helpers --------------------------------------------------------------
+
+let browser;
+const byId = (id) => browser.$(`[data-testid="${id}"]`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function nav(panel) {
+  await (await byId(`nav-${panel}`)).click();
+  await (await byId(`panel-${panel}`)).waitForDisplayed({ timeout: 10_000 });
+}
+
+async function shot(name) {
+  await sleep(300); // let the last paint land
+  await browser.saveScreenshot(join(shots, `${name}.png`));
+}
+
+/** Drops files onto the window: the event Tauri emits for a native drop. */
+async function drop(paths) {
+  await browser.execute(
+    (p) => window.__TAURI_INTERNALS__.invoke("plugin:event|emit", {
+      event: "tauri://drag-drop",
+      payload: { paths: p, position: { x: 400, y: 300 } },
+    }),
+    paths,
+  );
+}
+
+async function select(id, value) {
+  const el = await byId(id);
+  await el.selectByAttribute("value", value);
+}
+
+async function text(id) {
+  return (await byId(id)).getText();
+}
+
+async function chat(message, { route, model }) {
+  await nav("chat");
+  if (route) await select("chat-route", route);
+  if (model) await select("chat-model", model);
+  const before = (await browser.$$('[data-testid="chat-answer"]')).length;
+  await (await byId("chat-input")).setValue(message);
+  await (await byId("chat-send")).click();
+  await browser.waitUntil(
+    async () => (await browser.$$('[data-testid="chat-answer"]')).length > before,
+    { timeout: 30_000, timeoutMsg: "no answer appeared" },
+  );
+  const answers = await browser.$$('[data-testid="chat-answer"]');
+  const answer = answers[answers.length - 1];
+  await browser.waitUntil(async () => (await answer.getAttribute("data-status")) === "done", {
+    timeout: 180_000,
+    timeoutMsg: "the answer did not finish",
+  });
+  return answer;
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+// --- the tests ------------------------------------------------------------
+
+const results = [];
+async function test(name, body) {
+  if (only && !only.test(name)) return;
+  const started = Date.now();
+  try {
+    await body();
+    results.push({ name, ok: true, ms: Date.now() - started });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: e.message });
+    console.log(`FAIL ${name}: ${e.message}`);
+    await shot(`FAILED-${name}`).catch(() => {});
+  }
+}
+
+const { sim, url } = await startSim();
+const env = {
+  ...process.env,
+  XDG_CONFIG_HOME: home("config"),
+  XDG_DATA_HOME: home("data"),
+  XDG_STATE_HOME: home("state"),
+  LLMAAS_BASE_URL: url,
+  LLMAAS_KEYCHAIN_SERVICE: `llmaas-desktop-e2e-${process.pid}`,
+  LLMAAS_API_KEY: "",
+  LANG: "en_US.UTF-8",
+  NO_AT_BRIDGE: "1",
+};
+const driver = startDriver(env);
+let exitCode = 1;
+try {
+  await waitForPort(4444, 20_000);
+  browser = await remote({
+    hostname: "127.0.0.1",
+    port: 4444,
+    logLevel: "error",
+    capabilities: {
+      browserName: "wry",
+      "wdio:enforceWebDriverClassic": true,
+      "tauri:options": { application: app },
+    },
+  });
+  await (await byId("panel-chat")).waitForDisplayed({ timeout: 30_000 });
+
+  await test("chat-local", async () => {
+    const answer = await chat("Say hello in one short sentence.", { route: "local" });
+    const body = await answer.getText();
+    assert(body.trim().length > 0, "the local answer is empty");
+    const meta = await (await answer.$('[data-testid="chat-answer-meta"]')).getText();
+    assert(/local/i.test(meta), `the meta line does not say local: ${meta}`);
+    assert(/0[.,]00/.test(meta), `a local answer costs 0 €: ${meta}`);
+    await shot("chat-local");
+  });
+
+  let requestsBefore = 0;
+  await test("spend-before", async () => {
+    await nav("spend");
+    await browser.waitUntil(async () => /\d/.test(await text("spend-requests")), { timeout: 10_000 });
+    requestsBefore = Number((await text("spend-requests")).replace(/\D/g, ""));
+    assert(requestsBefore >= 1, `the local chat is counted: ${requestsBefore}`);
+  });
+
+  await test("settings-key-set", async () => {
+    await nav("settings");
+    await (await byId("api-key-input")).setValue("sk-e2e-key");
+    await (await byId("api-key-save")).click();
+    await browser.waitUntil(async () => /stored|enregistr/i.test(await text("api-key-status")), {
+      timeout: 10_000,
+      timeoutMsg: "the key status did not change",
+    });
+    const value = await (await byId("api-key-input")).getValue();
+    assert(value === "", "the key field is cleared after saving");
+    const html = await browser.getPageSource();
+    assert(!html.includes("sk-e2e-key"), "the key is nowhere in the page");
+    await shot("settings");
+  });
+
+  await test("chat-cloud", async () => {
+    const answer = await chat("What is the capital of France?", {
+      route: "cloud",
+      model: "mistral-small3.2:24b",
+    });
+    const meta = await (await answer.$('[data-testid="chat-answer-meta"]')).getText();
+    assert(/cloud/i.test(meta), `the meta line does not say cloud: ${meta}`);
+    assert(/€/.test(meta) && !/\b0[.,]0+\s*€/.test(meta), `a cloud answer has a cost: ${meta}`);
+    await shot("chat");
+  });
+
+  await test("spend-after", async () => {
+    await nav("spend");
+    await browser.waitUntil(
+      async () => Number((await text("spend-requests")).replace(/\D/g, "")) > requestsBefore,
+      { timeout: 10_000, timeoutMsg: "the spend panel did not count the request" },
+    );
+    const total = await text("spend-total");
+    assert(/[1-9]/.test(total), `this month's spend is above zero: ${total}`);
+    await shot("spend");
+  });
+
+  await test("catalogue", async () => {
+    await nav("catalog");
+    await browser.waitUntil(async () => (await browser.$$('[data-testid="catalog-row"]')).length > 10, {
+      timeout: 10_000,
+    });
+    const all = (await browser.$$('[data-testid="catalog-row"]')).length;
+    await (await byId("catalog-search")).setValue("mistral");
+    await browser.waitUntil(async () => {
+      const n = (await browser.$$('[data-testid="catalog-row"]')).length;
+      return n > 0 && n < all;
+    }, { timeout: 5_000, timeoutMsg: "the search did not filter" });
+    // The search reads ids, editors and descriptions: Mistral AI's models
+    // (voxtral, magistral…) match too, other editors' do not.
+    const ids = [];
+    for (const row of await browser.$$('[data-testid="catalog-row"]')) ids.push(await row.getAttribute("data-model-id"));
+    assert(ids.some((id) => id.startsWith("mistral")), `no mistral model listed: ${ids}`);
+    assert(!ids.some((id) => /^(qwen|llama|gpt-oss|gemma|deepseek)/.test(id)), `other editors' models listed: ${ids}`);
+    await shot("catalogue");
+  });
+
+  await test("meetings-drop", async () => {
+    await nav("meetings");
+    await select("meetings-route", "local").catch(() => {});
+    await drop([wav]);
+    const item = await byId("meetings-item");
+    await item.waitForExist({ timeout: 10_000, timeoutMsg: "the dropped file is not queued" });
+    await browser.waitUntil(async () => (await item.getAttribute("data-status")) === "done", {
+      timeout: 180_000,
+      timeoutMsg: "the transcription did not finish",
+    });
+    await item.click();
+    const transcript = (await text("meetings-transcript")).toLowerCase();
+    // Words whisper tiny.en gets right on this sentence (it hears "Sunday").
+    for (const word of ["quarterly", "budget", "meeting"]) {
+      assert(transcript.includes(word), `"${word}" is not in the transcript: ${transcript}`);
+    }
+    await shot("meetings");
+  });
+
+  await test("ocr-drop", async () => {
+    await nav("ocr");
+    await drop([scan]);
+    await (await byId("ocr-thumbnail")).waitForExist({ timeout: 30_000 });
+    await (await byId("ocr-preview")).waitForExist({ timeout: 60_000 });
+    await browser.waitUntil(async () => (await text("ocr-preview")).trim().length > 0, {
+      timeout: 60_000,
+      timeoutMsg: "no markdown came back",
+    });
+    await shot("ocr");
+  });
+
+  await test("settings-key-clear", async () => {
+    await nav("settings");
+    await (await byId("api-key-clear")).click();
+    await browser.waitUntil(async () => /no key|aucune/i.test(await text("api-key-status")), {
+      timeout: 10_000,
+      timeoutMsg: "the key status did not say there is no key",
+    });
+  });
+
+  exitCode = results.every((r) => r.ok) ? 0 : 1;
+} catch (e) {
+  console.error(`e2e: ${e.stack || e}`);
+} finally {
+  await browser?.deleteSession().catch(() => {});
+  try { process.kill(-driver.pid, "SIGKILL"); } catch {}
+  sim.kill("SIGKILL");
+  rmSync(scratch, { recursive: true, force: true });
+}
+const failed = results.filter((r) => !r.ok);
+console.log(`e2e: ${results.length - failed.length} passed, ${failed.length} failed; screenshots in ${shots}`);
+process.exit(failed.length || !results.length ? 1 : exitCode);
