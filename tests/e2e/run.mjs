@@ -11,7 +11,7 @@
 // with a throw-away keyring, and the built binaries.
 
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, mkdirSync, existsSync, rmSync } from "node:fs";
 import { tmpdir, homedir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -319,5 +319,14 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 const failed = results.filter((r) => !r.ok);
+// The README shows one picture per panel, from a run where everything passed.
+if (process.env.UPDATE_SCREENSHOTS === "1" && !failed.length && !only) {
+  const docs = join(root, "docs/screenshots");
+  mkdirSync(docs, { recursive: true });
+  for (const name of ["chat", "meetings", "ocr", "catalogue", "spend", "settings"]) {
+    copyFileSync(join(shots, `${name}.png`), join(docs, `${name}.png`));
+  }
+  console.log(`e2e: screenshots copied to ${docs}`);
+}
 console.log(`e2e: ${results.length - failed.length} passed, ${failed.length} failed; screenshots in ${shots}`);
 process.exit(failed.length || !results.length ? 1 : exitCode);

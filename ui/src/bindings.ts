@@ -332,7 +332,7 @@ export type SettingsPatch = {
 	hotFolder: string | null,
 };
 
-/**  The settings as the window shows them. */
+/**  The settings as the window shows them (a view: its flags are independent). */
 export type SettingsView = {
 	baseUrl: string,
 	/**  `tier-1` … `tier-4`, `monthly`. */
