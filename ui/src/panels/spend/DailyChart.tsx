@@ -8,7 +8,9 @@ import { useI18n } from "../../i18n";
 export function DailyChart({ days }: { days: SpendLine[] }) {
   const { t, lang, locale } = useI18n();
   const data = days.map((d) => ({ key: d.key, day: d.key.slice(8), euros: eurosForChart(d.costNanos), nanos: d.costNanos }));
-  const axisEuros = new Intl.NumberFormat(locale, { style: "currency", currency: "EUR", maximumFractionDigits: 2 });
+  // Enough decimals for the largest bar to read as more than 0 (a month of
+  // short cloud answers can stay under a cent a day).
+  const axisEuros = new Intl.NumberFormat(locale, { style: "currency", currency: "EUR", maximumFractionDigits: axisDigits(data) });
   return (
     <figure className="card" style={{ margin: 0 }} data-testid="spend-daily">
       <figcaption>
@@ -49,4 +51,12 @@ export function DailyChart({ days }: { days: SpendLine[] }) {
       </table>
     </figure>
   );
+}
+
+/** Decimals the y axis needs: 2 from one cent a day up, up to 6 below. */
+export function axisDigits(days: { nanos: number }[]): number {
+  const max = days.reduce((m, d) => Math.max(m, d.nanos), 0);
+  if (max === 0 || max >= 10_000_000) return 2;
+  if (max >= 100_000) return 4;
+  return 6;
 }

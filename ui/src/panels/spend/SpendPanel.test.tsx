@@ -157,3 +157,13 @@ describe("gauge tone", () => {
     expect(gaugeTone(140)).toBe("danger");
   });
 });
+
+describe("the daily chart's axis", () => {
+  it("shows enough decimals for small days to read above zero", async () => {
+    const { axisDigits } = await import("./DailyChart");
+    expect(axisDigits([])).toBe(2);
+    expect(axisDigits([{ nanos: 25_000 }])).toBe(6); // 0.000025 €
+    expect(axisDigits([{ nanos: 1_500_000 }, { nanos: 20 }])).toBe(4); // 0.0015 €
+    expect(axisDigits([{ nanos: 2_000_000_000 }])).toBe(2); // 2 €
+  });
+});
