@@ -105,8 +105,13 @@ async function shot(name) {
   await browser.saveScreenshot(join(shots, `${name}.png`));
 }
 
-/** Drops files onto the window: the event Tauri emits for a native drop. */
-async function drop(paths) {
+/** Drops files onto `panel`: the event Tauri emits for a native drop, once
+ * the panel's listener is registered (panels load when first opened). */
+async function drop(panel, paths) {
+  await browser.waitUntil(
+    async () => (await (await byId(`${panel}-drop-zone`)).getAttribute("data-drop-ready")) === "true",
+    { timeout: 10_000, timeoutMsg: `the ${panel} panel never listened for drops` },
+  );
   await browser.execute(
     (p) => window.__TAURI_INTERNALS__.invoke("plugin:event|emit", {
       event: "tauri://drag-drop",
@@ -272,7 +277,7 @@ try {
   await test("meetings-drop", async () => {
     await nav("meetings");
     await select("meetings-route", "local").catch(() => {});
-    await drop([wav]);
+    await drop("meetings", [wav]);
     const item = await byId("meetings-item");
     await item.waitForExist({ timeout: 10_000, timeoutMsg: "the dropped file is not queued" });
     await browser.waitUntil(async () => (await item.getAttribute("data-status")) === "done", {
@@ -290,7 +295,7 @@ try {
 
   await test("ocr-drop", async () => {
     await nav("ocr");
-    await drop([scan]);
+    await drop("ocr", [scan]);
     await (await byId("ocr-thumbnail")).waitForExist({ timeout: 30_000 });
     await (await byId("ocr-preview")).waitForExist({ timeout: 60_000 });
     await browser.waitUntil(async () => (await text("ocr-preview")).trim().length > 0, {

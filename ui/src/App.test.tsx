@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import App, { panelForShortcut } from "./App";
@@ -91,7 +91,10 @@ describe("shell", () => {
       },
     });
     render(<App />);
-    expect(await screen.findByTestId("status-bar")).toHaveTextContent("Back end unavailable: the spend ledger failed");
+    // The bar renders at once and learns of the failure when app_info answers.
+    await waitFor(() =>
+      expect(screen.getByTestId("status-bar")).toHaveTextContent("Back end unavailable: the spend ledger failed"),
+    );
   });
 
   it("speaks French when the language setting says so", async () => {

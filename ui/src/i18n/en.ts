@@ -134,6 +134,7 @@ export const en = {
       free: "free",
       perMillion: "{price}/M output",
       retiresOn: "Retires on {date}.",
+      supportEnded: "Support ended on {date}.",
       successor: "Its successor is {id}.",
       prices: "{input} in / {output} out per million tokens",
       localFacts: "Runs on this computer, free of charge.",

@@ -12,11 +12,16 @@ export function capLabel(t: TFunction, cap: string): string {
   return KNOWN_CAPS.includes(cap) ? t(`chat.cap.${cap}` as Key) : cap;
 }
 
+/** "Retires on" ahead of the date, "support ended on" once it has passed. */
+function retirementKey(r: CatalogRow): Key {
+  return r.status === "pastEndOfSupport" ? "chat.model.supportEnded" : "chat.model.retiresOn";
+}
+
 function optionLabel(t: TFunction, lang: string, r: CatalogRow): string {
   const price =
     r.outputPerMillionNanos === null ? "" : ` — ${t("chat.model.perMillion", { price: formatPrice(r.outputPerMillionNanos, lang) })}`;
   const retires = retirementDate(r);
-  const warn = retires ? ` — ${t("chat.model.retiresOn", { date: formatDate(retires, lang) })}` : "";
+  const warn = retires ? ` — ${t(retirementKey(r), { date: formatDate(retires, lang) })}` : "";
   return `${r.id}${price}${warn}`;
 }
 
@@ -127,7 +132,7 @@ export function ChatOptions(props: Props) {
       )}
       {row && retires && (
         <div className="banner banner-warn" data-testid="chat-model-warning" title={row.warning ?? undefined}>
-          {t("chat.model.retiresOn", { date: formatDate(retires, lang) })}
+          {t(retirementKey(row), { date: formatDate(retires, lang) })}
           {row.successor ? ` ${t("chat.model.successor", { id: row.successor })}` : ""}
         </div>
       )}

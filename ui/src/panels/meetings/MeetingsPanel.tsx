@@ -39,7 +39,7 @@ export function MeetingsPanel() {
     setSelected((s) => s ?? added[0]?.id ?? null);
   };
 
-  const dragging = useFileDrop(enqueue);
+  const { over: dragging, ready: dropReady } = useFileDrop(enqueue);
 
   const choose = async () => {
     const picked = await open({
@@ -65,6 +65,7 @@ export function MeetingsPanel() {
         className={`meetings-drop-zone${dragging ? " dragging" : ""}`}
         data-testid="meetings-drop-zone"
         data-dragging={dragging}
+        data-drop-ready={dropReady}
       >
         <span>{dragging ? t("meetings.dropNow") : t("meetings.dropHint")}</span>
         <button type="button" className="button button-primary" data-testid="meetings-choose" onClick={() => void choose()}>

@@ -9,15 +9,17 @@ import { usePanelActive } from "../active";
  * Calls `onDrop` with the paths of files dropped on the window while the
  * panel around the caller is the one shown (panels stay mounted once opened,
  * so two panels listen; only the visible one takes the files). Returns
- * whether files are being dragged over the window.
+ * whether files are being dragged over the window, and whether the listener
+ * is registered yet (it is asynchronous: a drop before that is not seen).
  */
-export function useFileDrop(onDrop: (paths: string[]) => void): boolean {
+export function useFileDrop(onDrop: (paths: string[]) => void): { over: boolean; ready: boolean } {
   const active = usePanelActive();
   const activeRef = useRef(active);
   activeRef.current = active;
   const onDropRef = useRef(onDrop);
   onDropRef.current = onDrop;
   const [over, setOver] = useState(false);
+  const [ready, setReady] = useState(false);
 
   useEffect(() => {
     let unlisten: (() => void) | null = null;
@@ -44,7 +46,10 @@ export function useFileDrop(onDrop: (paths: string[]) => void): boolean {
       })
       .then((u) => {
         if (gone) u();
-        else unlisten = u;
+        else {
+          unlisten = u;
+          setReady(true);
+        }
       })
       .catch(() => {
         // No drag and drop here; the "Choose files" button still works.
@@ -55,7 +60,7 @@ export function useFileDrop(onDrop: (paths: string[]) => void): boolean {
     };
   }, []);
 
-  return over;
+  return { over, ready };
 }
 
 /** A desktop notification, when the system allows one; never throws. */

@@ -35,7 +35,7 @@ export function OcrPanel() {
     setSelected((s) => s ?? added[0]?.id ?? null);
   };
 
-  const dragging = useFileDrop(enqueue);
+  const { over: dragging, ready: dropReady } = useFileDrop(enqueue);
 
   const choose = async () => {
     const picked = await open({
@@ -57,7 +57,7 @@ export function OcrPanel() {
       <header className="panel-header">
         <h1>{t("ocr.title")}</h1>
       </header>
-      <div className={`meetings-drop-zone${dragging ? " dragging" : ""}`} data-testid="ocr-drop-zone" data-dragging={dragging}>
+      <div className={`meetings-drop-zone${dragging ? " dragging" : ""}`} data-testid="ocr-drop-zone" data-dragging={dragging} data-drop-ready={dropReady}>
         <span>{dragging ? t("ocr.dropNow") : t("ocr.dropHint")}</span>
         <button type="button" className="button button-primary" data-testid="ocr-choose" onClick={() => void choose()}>
           {t("ocr.choose")}
