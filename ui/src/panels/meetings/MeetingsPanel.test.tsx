@@ -5,40 +5,17 @@ import type { SegmentView, TranscribeEvent, TranscriptView } from "../../binding
 import { appInfo, settingsView } from "../../test/fixtures";
 import { appError, channelArg, installIpc, type HandlerTable } from "../../test/ipc";
 import { renderWithApp } from "../../test/render";
+import { drop, dropFiles, notes, resetWindow } from "../../test/window";
 import { PanelActiveContext } from "../active";
 import { clock } from "./files";
 import { findAll, fold } from "./TranscriptPane";
 import { MeetingsPanel } from "./MeetingsPanel";
 
 // The window's drag and drop and the notification plugin, as the panel sees them.
-const drop = vi.hoisted(() => ({ handler: null as null | ((e: unknown) => void) }));
-vi.mock("@tauri-apps/api/webview", () => ({
-  getCurrentWebview: () => ({
-    onDragDropEvent: (h: (e: unknown) => void) => {
-      drop.handler = h;
-      return Promise.resolve(() => {
-        drop.handler = null;
-      });
-    },
-  }),
-}));
-const notes = vi.hoisted(() => ({ sent: [] as unknown[] }));
-vi.mock("@tauri-apps/plugin-notification", () => ({
-  isPermissionGranted: () => Promise.resolve(true),
-  requestPermission: () => Promise.resolve("granted"),
-  sendNotification: (o: unknown) => notes.sent.push(o),
-}));
+vi.mock("@tauri-apps/api/webview", () => import("../../test/window").then((m) => m.webview));
+vi.mock("@tauri-apps/plugin-notification", () => import("../../test/window").then((m) => m.notification));
 
-beforeEach(() => {
-  drop.handler = null;
-  notes.sent.length = 0;
-});
-
-function dropFiles(paths: string[]) {
-  act(() => {
-    drop.handler?.({ event: "tauri://drag-drop", id: 1, payload: { type: "drop", paths, position: { x: 0, y: 0 } } });
-  });
-}
+beforeEach(resetWindow);
 
 const seg = (startMs: number, text: string): SegmentView => ({ startMs, endMs: startMs + 2000, text });
 

@@ -1,10 +1,11 @@
 // The transcript of the selected recording: timestamped segments, a search
 // that filters and highlights them, and the exports.
 import { useMemo, useState, type ReactNode } from "react";
-import { save } from "@tauri-apps/plugin-dialog";
 import type { SegmentView } from "../../bindings";
+import { Outcome } from "../../components/Outcome";
 import { useT } from "../../i18n";
-import { call, commands, toIpcError, type IpcError } from "../../ipc";
+import { call, commands } from "../../ipc";
+import { useExport } from "../../useExport";
 import { clock, stem } from "./files";
 import type { QueueItem } from "./useQueue";
 
@@ -47,8 +48,7 @@ function highlighted(text: string, ranges: [number, number][]): ReactNode {
 export function TranscriptPane({ item }: { item: QueueItem }) {
   const t = useT();
   const [query, setQuery] = useState("");
-  const [error, setError] = useState<IpcError | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const { message, error, exportTo } = useExport();
 
   const shown = useMemo(() => {
     const all = item.segments.map((s, i) => ({ s, i, ranges: findAll(s.text, query) }));
@@ -56,21 +56,17 @@ export function TranscriptPane({ item }: { item: QueueItem }) {
   }, [item.segments, query]);
 
   const exportAs = async (format: ExportFormat) => {
-    if (!item.transcript) return;
-    setError(null);
-    setMessage(null);
-    try {
-      const path = await save({
+    const transcript = item.transcript;
+    if (!transcript) return;
+    await exportTo(
+      {
         title: t("meetings.exportTitle", { format: format.toUpperCase() }),
         defaultPath: `${stem(item.name)}.${format}`,
         filters: [{ name: format.toUpperCase(), extensions: [format] }],
-      });
-      if (!path) return;
-      await call(commands.transcriptExport(item.transcript, format, path));
-      setMessage(t("meetings.exported", { path }));
-    } catch (e) {
-      setError(toIpcError(e));
-    }
+      },
+      (path) => call(commands.transcriptExport(transcript, format, path)),
+      (path) => t("meetings.exported", { path }),
+    );
   };
 
   return (
@@ -107,16 +103,7 @@ export function TranscriptPane({ item }: { item: QueueItem }) {
           </button>
         ))}
       </div>
-      {message && (
-        <div className="banner banner-ok" role="status">
-          {message}
-        </div>
-      )}
-      {error && (
-        <div className="banner banner-error" role="alert" data-testid="meetings-export-error">
-          {t("common.errorPrefix", { message: error.message })}
-        </div>
-      )}
+      <Outcome message={message} error={error} errorTestId="meetings-export-error" />
       {item.segments.length === 0 ? (
         <p className="muted">{item.status === "running" ? t("meetings.listening") : t("meetings.noSegments")}</p>
       ) : (

@@ -1,9 +1,10 @@
 // One document: its pages as thumbnails with their state, the selected page
 // beside its markdown (or the whole document's), Copy and Export.
 import { useState } from "react";
-import { save } from "@tauri-apps/plugin-dialog";
+import { Outcome } from "../../components/Outcome";
 import { useT } from "../../i18n";
-import { call, commands, toIpcError, type IpcError } from "../../ipc";
+import { call, commands, toIpcError } from "../../ipc";
+import { useExport } from "../../useExport";
 import { LazyMarkdown as Markdown } from "../chat/LazyMarkdown";
 import { stem } from "../meetings/files";
 import type { OcrDoc } from "./useOcr";
@@ -20,8 +21,7 @@ const PAGE_BADGE: Record<string, string> = { running: "badge-accent", done: "bad
 export function DocView({ doc }: { doc: OcrDoc }) {
   const t = useT();
   const [page, setPage] = useState<number | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<IpcError | null>(null);
+  const { message, error, setMessage, setError, exportTo } = useExport();
   const pages = pageNumbers(doc);
   const pageResult = page === null ? null : (doc.result?.find((p) => p.page === page) ?? null);
   const text = page === null ? doc.markdown : (pageResult?.markdown ?? "");
@@ -39,22 +39,12 @@ export function DocView({ doc }: { doc: OcrDoc }) {
     }
   };
 
-  const exportMd = async () => {
-    setError(null);
-    setMessage(null);
-    try {
-      const path = await save({
-        title: t("ocr.exportTitle"),
-        defaultPath: `${stem(doc.name)}.md`,
-        filters: [{ name: "Markdown", extensions: ["md"] }],
-      });
-      if (!path) return;
-      await call(commands.ocrExport(doc.markdown, path));
-      setMessage(t("ocr.exported", { path }));
-    } catch (e) {
-      setError(toIpcError(e));
-    }
-  };
+  const exportMd = () =>
+    exportTo(
+      { title: t("ocr.exportTitle"), defaultPath: `${stem(doc.name)}.md`, filters: [{ name: "Markdown", extensions: ["md"] }] },
+      (path) => call(commands.ocrExport(doc.markdown, path)),
+      (path) => t("ocr.exported", { path }),
+    );
 
   return (
     <section className="ocr-doc card" aria-label={t("ocr.documentOf", { name: doc.name })}>
@@ -73,16 +63,7 @@ export function DocView({ doc }: { doc: OcrDoc }) {
           {t("ocr.export")}
         </button>
       </div>
-      {message && (
-        <div className="banner banner-ok" role="status">
-          {message}
-        </div>
-      )}
-      {error && (
-        <div className="banner banner-error" role="alert">
-          {t("common.errorPrefix", { message: error.message })}
-        </div>
-      )}
+      <Outcome message={message} error={error} />
       {pages.length > 0 && (
         <div className="ocr-pages" role="group" aria-label={t("ocr.pages")}>
           <button

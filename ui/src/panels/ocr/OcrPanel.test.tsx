@@ -5,30 +5,14 @@ import type { OcrEvent } from "../../bindings";
 import { appInfo, settingsView } from "../../test/fixtures";
 import { channelArg, installIpc, type HandlerTable } from "../../test/ipc";
 import { renderWithApp } from "../../test/render";
+import { drop, dropFiles, notes, resetWindow } from "../../test/window";
 import { OcrPanel } from "./OcrPanel";
 
-const drop = vi.hoisted(() => ({ handler: null as null | ((e: unknown) => void) }));
-vi.mock("@tauri-apps/api/webview", () => ({
-  getCurrentWebview: () => ({
-    onDragDropEvent: (h: (e: unknown) => void) => {
-      drop.handler = h;
-      return Promise.resolve(() => {
-        drop.handler = null;
-      });
-    },
-  }),
-}));
-const notes = vi.hoisted(() => ({ sent: [] as unknown[] }));
-vi.mock("@tauri-apps/plugin-notification", () => ({
-  isPermissionGranted: () => Promise.resolve(true),
-  requestPermission: () => Promise.resolve("granted"),
-  sendNotification: (o: unknown) => notes.sent.push(o),
-}));
+// The window's drag and drop and the notification plugin, as the panel sees them.
+vi.mock("@tauri-apps/api/webview", () => import("../../test/window").then((m) => m.webview));
+vi.mock("@tauri-apps/plugin-notification", () => import("../../test/window").then((m) => m.notification));
 
-beforeEach(() => {
-  drop.handler = null;
-  notes.sent.length = 0;
-});
+beforeEach(resetWindow);
 
 const PNG1 = "data:image/png;base64,AAAA";
 const PNG2 = "data:image/png;base64,BBBB";
@@ -50,7 +34,7 @@ function backend(more: HandlerTable = {}) {
 async function dropAndStart(ipc: ReturnType<typeof backend>, paths: string[]) {
   renderWithApp(<OcrPanel />);
   await waitFor(() => expect(drop.handler).not.toBeNull());
-  act(() => drop.handler?.({ event: "tauri://drag-drop", id: 1, payload: { type: "drop", paths, position: { x: 0, y: 0 } } }));
+  dropFiles(paths);
   await waitFor(() => expect(ipc.callsTo("ocr_start")).toHaveLength(1));
   return channelArg<OcrEvent>(ipc.callsTo("ocr_start")[0], "onEvent");
 }
