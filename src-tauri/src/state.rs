@@ -4,13 +4,10 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use llmaas_catalog::Catalog;
-use llmaas_cloud::{CloudClient, CloudConfig};
-use llmaas_config::secrets::API_KEY;
 use llmaas_config::{KeychainStore, Paths, Secret, SecretStore, Settings};
-use llmaas_core::ModelId;
-use llmaas_ledger::{Ledger, LimitsOverride, PriceBook, TierLimits, TierTable};
-use llmaas_local::{EngineOptions, Library, LocalEngine, default_model};
-use llmaas_router::{Router, RouterConfig};
+use llmaas_ledger::{Ledger, TierLimits};
+use llmaas_local::{EngineOptions, Library, LocalEngine};
+use llmaas_router::Router;
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::jobs::Jobs;
@@ -40,7 +37,7 @@ impl AppState {
     pub async fn open(paths: Paths, secrets: Arc<dyn SecretStore>) -> AppResult<AppState> {
         let settings = Settings::load(&paths.settings_file())?;
         let ledger = Ledger::open(&paths.ledger_file()).await?;
-        let library = library(&paths, &settings);
+        let library = llmaas_setup::library(&paths, &settings);
         let engine = LocalEngine::new(
             library,
             EngineOptions {
@@ -143,38 +140,13 @@ impl AppState {
     }
 }
 
-fn library(paths: &Paths, settings: &Settings) -> Arc<Library> {
-    let folder = settings
-        .models
-        .folder
-        .clone()
-        .unwrap_or_else(|| paths.default_models_dir());
-    let default = default_model::chat_default();
-    let path = default_model::chat_default_path(&paths.cache_dir);
-    let library = Arc::new(Library::new(folder).with_manifest_default(&default, path));
-    library.refresh();
-    library
-}
-
 /// The key: `LLMAAS_API_KEY` (never stored), else the keychain.
 pub(crate) fn api_key(secrets: &dyn SecretStore) -> Option<Secret> {
-    if let Some(key) = std::env::var("LLMAAS_API_KEY")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    {
-        return Some(Secret::new(key.trim()));
-    }
-    secrets.get(API_KEY).ok().flatten()
+    llmaas_setup::api_key(secrets)
 }
 
 pub(crate) fn limits(settings: &Settings) -> AppResult<TierLimits> {
-    let budget = &settings.budget;
-    let user = LimitsOverride {
-        monthly_limit: budget.monthly_limit()?,
-        output_tokens_per_hour: budget.output_tokens_per_hour,
-        output_tokens_per_day: budget.output_tokens_per_day,
-    };
-    Ok(TierTable::bundled().limits(settings.cloud.tier, Some(&user)))
+    Ok(llmaas_setup::limits(settings)?)
 }
 
 fn build_router(
@@ -184,33 +156,14 @@ fn build_router(
     engine: &LocalEngine,
     secrets: &dyn SecretStore,
 ) -> AppResult<Router> {
-    let base_url = std::env::var("LLMAAS_BASE_URL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| settings.cloud.base_url.clone());
-    let cloud = CloudClient::new(CloudConfig::new(base_url, api_key(secrets)))
-        .map_err(|e| AppError::new(ErrorCode::BadInput, format!("the cloud client: {e}")))?;
-    let user_catalog = paths.data_dir.join("catalog.toml");
-    let catalog = if user_catalog.exists() {
-        Catalog::load(&user_catalog)
-            .map_err(|e| AppError::bad_input(format!("your catalogue: {e}")))?
-    } else {
-        Catalog::bundled().clone()
-    };
-    let config = RouterConfig {
-        policy: settings.routing.policy,
-        over_budget: settings.routing.over_budget,
-        limits: limits(settings)?,
-        prices: PriceBook::bundled(),
-        project: settings.budget.project.clone(),
-        local_default_model: Some(ModelId::new(settings.models.local_chat.clone())),
-    };
-    Ok(Router::builder(ledger.clone())
-        .cloud(cloud)
-        .local(Arc::new(engine.clone()))
-        .catalog(Arc::new(catalog))
-        .config(config)
-        .build())
+    llmaas_setup::router(
+        paths,
+        settings,
+        ledger.clone(),
+        api_key(secrets),
+        Arc::new(engine.clone()),
+    )
+    .map_err(|e| AppError::new(ErrorCode::BadInput, e.to_string()))
 }
 
 /// A keychain that could not be opened: reads find nothing, writes say why.

@@ -187,7 +187,7 @@ fn view(state: &AppState) -> SettingsView {
         language: s.ui.language.clone(),
         hot_folder: s.ui.hot_folder.as_ref().map(|p| p.display().to_string()),
         has_api_key: state.has_api_key(),
-        api_key_from_env: std::env::var("LLMAAS_API_KEY").is_ok_and(|v| !v.trim().is_empty()),
+        api_key_from_env: llmaas_setup::api_key_from_env().is_some(),
     }
 }
 

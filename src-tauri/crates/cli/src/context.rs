@@ -2,19 +2,14 @@
 
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Local, Utc};
 use llmaas_catalog::Catalog;
-use llmaas_config::{Paths, Settings};
-use std::sync::Arc;
-
-use llmaas_cloud::{CloudClient, CloudConfig};
-use llmaas_config::secrets::API_KEY;
-use llmaas_config::{KeychainStore, Secret, SecretStore as _};
-use llmaas_core::ModelId;
-use llmaas_ledger::{LimitsOverride, PriceBook, TierLimits, TierTable};
-use llmaas_local::{EngineOptions, Library, LocalEngine, default_model};
-use llmaas_router::{Router, RouterConfig};
+use llmaas_config::{KeychainStore, Paths, Secret, Settings};
+use llmaas_ledger::TierLimits;
+use llmaas_local::{EngineOptions, Library, LocalEngine};
+use llmaas_router::Router;
 
 use crate::error::CliError;
 
@@ -52,16 +47,11 @@ impl Ctx {
     /// The user's own catalogue (written by `llmaas catalog import`) when there
     /// is one, else the one built in.
     pub fn catalog(&self) -> Result<Cow<'static, Catalog>, CliError> {
-        let user = self.user_catalog_file();
-        if user.exists() {
-            Ok(Cow::Owned(Catalog::load(&user)?))
-        } else {
-            Ok(Cow::Borrowed(Catalog::bundled()))
-        }
+        Ok(llmaas_setup::catalog(&self.paths)?)
     }
 
     pub fn user_catalog_file(&self) -> PathBuf {
-        self.paths.data_dir.join("catalog.toml")
+        llmaas_setup::user_catalog_file(&self.paths)
     }
 
     /// Opens (and on first use creates) the ledger in the data folder.
@@ -75,31 +65,14 @@ impl Ctx {
         Ok(llmaas_gateway::TokenStore::open(path).await?)
     }
 
-    /// The API base URL: `LLMAAS_BASE_URL`, else the settings.
-    pub fn base_url(&self) -> String {
-        std::env::var("LLMAAS_BASE_URL")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| self.settings.cloud.base_url.clone())
-    }
-
     /// The folder of local model files: the `models.folder` setting, else the data dir's.
     pub fn models_dir(&self) -> PathBuf {
-        self.settings
-            .models
-            .folder
-            .clone()
-            .unwrap_or_else(|| self.paths.default_models_dir())
+        llmaas_setup::models_dir(&self.paths, &self.settings)
     }
 
     /// The local models: the models folder and the embedded default, listed now.
     pub fn local_library(&self) -> Arc<Library> {
-        let default = default_model::chat_default();
-        let path = default_model::chat_default_path(&self.paths.cache_dir);
-        let library =
-            Arc::new(Library::new(self.models_dir()).with_manifest_default(&default, path));
-        library.refresh();
-        library
+        llmaas_setup::library(&self.paths, &self.settings)
     }
 
     /// The local engine over [`Ctx::local_library`]. A command lives briefly:
@@ -124,35 +97,19 @@ impl Ctx {
     /// command watches the engine's models folder).
     pub async fn router_and_engine(&self) -> Result<(Router, LocalEngine), CliError> {
         let engine = self.local_engine()?;
-        let cloud = CloudClient::new(CloudConfig::new(self.base_url(), api_key()))
-            .map_err(|e| CliError::Usage(format!("cannot set up the cloud client: {e}")))?;
-        let config = RouterConfig {
-            policy: self.settings.routing.policy,
-            over_budget: self.settings.routing.over_budget,
-            limits: self.limits()?,
-            prices: PriceBook::bundled(),
-            project: self.settings.budget.project.clone(),
-            local_default_model: Some(ModelId::new(self.settings.models.local_chat.clone())),
-        };
-        let catalog = Arc::new(self.catalog()?.into_owned());
-        let router = Router::builder(self.ledger().await?)
-            .cloud(cloud)
-            .local(Arc::new(engine.clone()))
-            .catalog(catalog)
-            .config(config)
-            .build();
+        let router = llmaas_setup::router(
+            &self.paths,
+            &self.settings,
+            self.ledger().await?,
+            api_key(),
+            Arc::new(engine.clone()),
+        )?;
         Ok((router, engine))
     }
 
     /// The tier's limits with the user's own from the settings.
     pub fn limits(&self) -> Result<TierLimits, CliError> {
-        let budget = &self.settings.budget;
-        let user = LimitsOverride {
-            monthly_limit: budget.monthly_limit()?,
-            output_tokens_per_hour: budget.output_tokens_per_hour,
-            output_tokens_per_day: budget.output_tokens_per_day,
-        };
-        Ok(TierTable::bundled().limits(self.settings.cloud.tier, Some(&user)))
+        Ok(llmaas_setup::limits(&self.settings)?)
     }
 }
 
@@ -171,14 +128,11 @@ fn now() -> Result<DateTime<Utc>, CliError> {
 /// keychain. A keychain that cannot be reached means no key, not a failure:
 /// local routes still work.
 pub fn api_key() -> Option<Secret> {
-    if let Some(key) = std::env::var("LLMAAS_API_KEY")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    {
-        return Some(Secret::new(key.trim()));
+    if let Some(key) = llmaas_setup::api_key_from_env() {
+        return Some(key);
     }
-    match KeychainStore::open().and_then(|k| k.get(API_KEY)) {
-        Ok(key) => key,
+    match KeychainStore::open() {
+        Ok(keychain) => llmaas_setup::api_key(&keychain),
         Err(e) => {
             tracing::warn!(error = %e, "no keychain; continuing without an API key");
             None

@@ -132,3 +132,13 @@ fn transcribe_exit(e: &llmaas_transcribe::TranscribeError) -> Exit {
         _ => Exit::Failure,
     }
 }
+
+impl From<llmaas_setup::SetupError> for CliError {
+    fn from(e: llmaas_setup::SetupError) -> CliError {
+        match e {
+            llmaas_setup::SetupError::Settings(e) => CliError::Config(e),
+            llmaas_setup::SetupError::Catalog(e) => CliError::Catalog(e),
+            other => CliError::Usage(other.to_string()),
+        }
+    }
+}

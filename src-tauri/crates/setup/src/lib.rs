@@ -1,0 +1,187 @@
+//! From the user's settings to a running router: the key (environment or
+//! keychain), the tier's limits with the user's own, the user's catalogue
+//! or the bundled one, the local models folder with the embedded default,
+//! and the router over them. The window and the `llmaas` command both build
+//! theirs here, so a request is routed and policed the same way whichever
+//! door it came through.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use llmaas_catalog::{Catalog, CatalogError};
+use llmaas_cloud::{CloudClient, CloudConfig};
+use llmaas_config::secrets::API_KEY;
+use llmaas_config::{ConfigError, Paths, Secret, SecretStore, Settings};
+use llmaas_core::{ChatBackend, ModelId};
+use llmaas_ledger::{Ledger, LimitsOverride, PriceBook, TierLimits, TierTable};
+use llmaas_local::{Library, default_model};
+use llmaas_router::{Router, RouterConfig};
+
+/// Why the router could not be set up. Each says what to fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// A setting is invalid (the budget limit, say).
+    #[error(transparent)]
+    Settings(#[from] ConfigError),
+    /// The user's own catalogue (`llmaas catalog import`) does not parse.
+    #[error("your catalogue: {0}")]
+    Catalog(#[from] CatalogError),
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("cannot set up the cloud client: {0}")]
+    Cloud(String),
+}
+
+/// The variable that gives a key for one process, never stored.
+pub const API_KEY_ENV: &str = "LLMAAS_API_KEY";
+/// The variable that points every front end at another API (the simulator).
+pub const BASE_URL_ENV: &str = "LLMAAS_BASE_URL";
+
+/// The API key: `LLMAAS_API_KEY` (used as is, never stored), else `secrets`.
+/// A keychain that cannot be read means no key, not a failure: local routes
+/// still work, and the cloud says "no key".
+pub fn api_key(secrets: &dyn SecretStore) -> Option<Secret> {
+    if let Some(key) = api_key_from_env() {
+        return Some(key);
+    }
+    match secrets.get(API_KEY) {
+        Ok(key) => key,
+        Err(e) => {
+            tracing::warn!(error = %e, "no keychain; continuing without an API key");
+            None
+        }
+    }
+}
+
+/// The key `LLMAAS_API_KEY` gives, if any (blank counts as none).
+pub fn api_key_from_env() -> Option<Secret> {
+    std::env::var(API_KEY_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| Secret::new(v.trim()))
+}
+
+/// The API base URL: `LLMAAS_BASE_URL`, else the settings.
+pub fn base_url(settings: &Settings) -> String {
+    std::env::var(BASE_URL_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| settings.cloud.base_url.clone())
+}
+
+/// The tier's limits with the user's own from the settings.
+pub fn limits(settings: &Settings) -> Result<TierLimits, ConfigError> {
+    let budget = &settings.budget;
+    let user = LimitsOverride {
+        monthly_limit: budget.monthly_limit()?,
+        output_tokens_per_hour: budget.output_tokens_per_hour,
+        output_tokens_per_day: budget.output_tokens_per_day,
+    };
+    Ok(TierTable::bundled().limits(settings.cloud.tier, Some(&user)))
+}
+
+/// Where `llmaas catalog import` writes the user's own catalogue.
+pub fn user_catalog_file(paths: &Paths) -> PathBuf {
+    paths.data_dir.join("catalog.toml")
+}
+
+/// The user's own catalogue when there is one, else the one built in.
+pub fn catalog(paths: &Paths) -> Result<Cow<'static, Catalog>, CatalogError> {
+    let user = user_catalog_file(paths);
+    if user.exists() {
+        Ok(Cow::Owned(Catalog::load(&user)?))
+    } else {
+        Ok(Cow::Borrowed(Catalog::bundled()))
+    }
+}
+
+/// The folder of local model files: the `models.folder` setting, else the data dir's.
+pub fn models_dir(paths: &Paths, settings: &Settings) -> PathBuf {
+    settings
+        .models
+        .folder
+        .clone()
+        .unwrap_or_else(|| paths.default_models_dir())
+}
+
+/// The local models: the models folder and the embedded default, listed now.
+pub fn library(paths: &Paths, settings: &Settings) -> Arc<Library> {
+    let default = default_model::chat_default();
+    let path = default_model::chat_default_path(&paths.cache_dir);
+    let library =
+        Arc::new(Library::new(models_dir(paths, settings)).with_manifest_default(&default, path));
+    library.refresh();
+    library
+}
+
+/// The router's share of the settings.
+pub fn router_config(settings: &Settings) -> Result<RouterConfig, ConfigError> {
+    Ok(RouterConfig {
+        policy: settings.routing.policy,
+        over_budget: settings.routing.over_budget,
+        limits: limits(settings)?,
+        prices: PriceBook::bundled(),
+        project: settings.budget.project.clone(),
+        local_default_model: Some(ModelId::new(settings.models.local_chat.clone())),
+    })
+}
+
+/// The router over the cloud (with `key`), the local engine, the user's
+/// catalogue and the ledger, configured by the settings.
+pub fn router(
+    paths: &Paths,
+    settings: &Settings,
+    ledger: Ledger,
+    key: Option<Secret>,
+    local: Arc<dyn ChatBackend>,
+) -> Result<Router, SetupError> {
+    let cloud = CloudClient::new(CloudConfig::new(base_url(settings), key))
+        .map_err(|e| SetupError::Cloud(e.to_string()))?;
+    let catalog = Arc::new(catalog(paths)?.into_owned());
+    Ok(Router::builder(ledger)
+        .cloud(cloud)
+        .local(local)
+        .catalog(catalog)
+        .config(router_config(settings)?)
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_users_limits_override_the_tiers() {
+        let mut settings = Settings::default();
+        settings.set("cloud.tier", "2").unwrap();
+        let tier = limits(&settings).unwrap();
+        settings
+            .set("budget.output_tokens_per_hour", "1000")
+            .unwrap();
+        let mine = limits(&settings).unwrap();
+        assert_eq!(mine.output_tokens_per_hour, Some(1000));
+        assert_eq!(mine.monthly_limit, tier.monthly_limit);
+    }
+
+    #[test]
+    fn a_users_catalogue_replaces_the_bundled_one_and_a_broken_one_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        assert!(matches!(catalog(&paths).unwrap(), Cow::Borrowed(_)));
+        std::fs::create_dir_all(&paths.data_dir).unwrap();
+        std::fs::write(user_catalog_file(&paths), "this is = = not toml").unwrap();
+        let e = catalog(&paths).unwrap_err();
+        assert!(e.to_string().contains("catalog.toml"), "{e}");
+    }
+
+    #[test]
+    fn the_models_folder_setting_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        let mut settings = Settings::default();
+        assert_eq!(models_dir(&paths, &settings), paths.default_models_dir());
+        settings.set("models.folder", "/data/gguf").unwrap();
+        assert_eq!(models_dir(&paths, &settings), PathBuf::from("/data/gguf"));
+    }
+}
