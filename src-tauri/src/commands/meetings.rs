@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use llmaas_core::{Route, RoutePolicy};
-use llmaas_local::{WhisperOptions, WhisperTranscriber, default_model};
+use llmaas_local::{WhisperOptions, WhisperTranscriber};
 use llmaas_router::RequestOptions;
 use llmaas_transcribe::{
     CloudTranscriber, Format, Options, Progress, RouteSituation, Segment, Transcriber, Transcript,
@@ -175,7 +175,8 @@ pub(crate) fn plan(
     confidential: bool,
 ) -> AppResult<Plan> {
     let settings = state.settings();
-    let speech = local_speech_model(&state.paths.cache_dir, &settings.models.local_speech);
+    let speech = llmaas_setup::speech_model(&state.paths, &settings, None);
+    let speech = (speech.path.clone(), speech.name());
     let policy = policy.map_or(settings.routing.policy, RoutePolicy::from);
     let may_use_cloud = !confidential && policy != RoutePolicy::Local;
     let choice = choose_route(&RouteSituation {
@@ -297,29 +298,6 @@ fn run(
     Ok((result?, cost))
 }
 
-/// The `models.local_speech` setting as a file and a name: a provisioned id
-/// (`whisper-tiny.en`, `whisper-base`) or the path of a ggml file.
-fn local_speech_model(cache_dir: &Path, setting: &str) -> (PathBuf, String) {
-    if let Some(d) = default_model::speech_models()
-        .into_iter()
-        .find(|d| d.id.as_str().eq_ignore_ascii_case(setting))
-    {
-        return (default_model::cached_path(cache_dir, &d), d.id.to_string());
-    }
-    let file = Path::new(setting);
-    if file.is_file() {
-        let name = file
-            .file_stem()
-            .map_or_else(|| setting.to_owned(), |s| s.to_string_lossy().into_owned());
-        return (file.to_path_buf(), name);
-    }
-    let d = default_model::speech_default();
-    (
-        default_model::speech_default_path(cache_dir),
-        d.id.to_string(),
-    )
-}
-
 pub(crate) fn segment_view(s: &Segment) -> SegmentView {
     SegmentView {
         start_ms: s.start_ms,
@@ -355,16 +333,6 @@ fn from_view(t: TranscriptView) -> Transcript {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_unknown_speech_setting_falls_back_to_the_default() {
-        let dir = tempfile::tempdir().unwrap();
-        let (path, id) = local_speech_model(dir.path(), "no-such-model");
-        assert_eq!(id, default_model::speech_default().id.to_string());
-        assert!(path.starts_with(dir.path()));
-        let (_, base) = local_speech_model(dir.path(), "WHISPER-BASE");
-        assert_eq!(base, "whisper-base");
-    }
 
     #[test]
     fn an_export_round_trips_the_segments() {

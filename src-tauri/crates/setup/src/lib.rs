@@ -115,6 +115,70 @@ pub fn library(paths: &Paths, settings: &Settings) -> Arc<Library> {
     library
 }
 
+/// The local speech model a transcription uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeechModel {
+    /// The whisper.cpp ggml file (it may not exist: not provisioned yet).
+    pub path: PathBuf,
+    /// The manifest id, as transcripts and the ledger name the model; `None`
+    /// for a file given by `LLMAAS_SPEECH_MODEL` or the setting (then its
+    /// file name is used).
+    pub id: Option<String>,
+    /// `asked` named a provisioned model: the user asked for a local transcription.
+    pub explicit: bool,
+}
+
+impl SpeechModel {
+    /// The id, else the file's name without its extension.
+    pub fn name(&self) -> String {
+        self.id.clone().unwrap_or_else(|| {
+            self.path.file_stem().map_or_else(
+                || self.path.display().to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            )
+        })
+    }
+}
+
+/// The speech model: `asked` when it names a provisioned one, else
+/// `LLMAAS_SPEECH_MODEL` (a file), else the `models.local_speech` setting (a
+/// provisioned id or a ggml file), else the embedded default.
+pub fn speech_model(paths: &Paths, settings: &Settings, asked: Option<&str>) -> SpeechModel {
+    let provisioned = |m: &str| {
+        default_model::speech_models()
+            .into_iter()
+            .find(|d| d.id.as_str().eq_ignore_ascii_case(m))
+    };
+    let cached = |d: &default_model::DefaultModel, explicit: bool| SpeechModel {
+        path: default_model::cached_path(&paths.cache_dir, d),
+        id: Some(d.id.to_string()),
+        explicit,
+    };
+    if let Some(d) = asked.and_then(provisioned) {
+        return cached(&d, true);
+    }
+    let overridden =
+        std::env::var_os(default_model::SPEECH_MODEL_ENV).is_some_and(|p| !p.is_empty());
+    if !overridden {
+        let configured = settings.models.local_speech.as_str();
+        if let Some(d) = provisioned(configured) {
+            return cached(&d, false);
+        }
+        if std::path::Path::new(configured).is_file() {
+            return SpeechModel {
+                path: PathBuf::from(configured),
+                id: None,
+                explicit: false,
+            };
+        }
+    }
+    SpeechModel {
+        path: default_model::speech_default_path(&paths.cache_dir),
+        id: (!overridden).then(|| default_model::speech_default().id.to_string()),
+        explicit: false,
+    }
+}
+
 /// The router's share of the settings.
 pub fn router_config(settings: &Settings) -> Result<RouterConfig, ConfigError> {
     Ok(RouterConfig {
@@ -173,6 +237,32 @@ mod tests {
         std::fs::write(user_catalog_file(&paths), "this is = = not toml").unwrap();
         let e = catalog(&paths).unwrap_err();
         assert!(e.to_string().contains("catalog.toml"), "{e}");
+    }
+
+    #[test]
+    fn the_speech_model_is_asked_then_set_then_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        let mut settings = Settings::default();
+        let default = speech_model(&paths, &settings, None);
+        assert_eq!(default.id.as_deref(), Some("whisper-tiny.en"));
+        assert!(!default.explicit);
+        let asked = speech_model(&paths, &settings, Some("WHISPER-BASE"));
+        assert_eq!(
+            (asked.id.as_deref(), asked.explicit),
+            (Some("whisper-base"), true)
+        );
+        let file = dir.path().join("ggml-small.bin");
+        std::fs::write(&file, b"x").unwrap();
+        settings
+            .set("models.local_speech", &file.display().to_string())
+            .unwrap();
+        let set = speech_model(&paths, &settings, Some("not-a-model"));
+        assert_eq!(
+            (set.path.as_path(), set.id.as_deref()),
+            (file.as_path(), None)
+        );
+        assert_eq!(set.name(), "ggml-small");
     }
 
     #[test]

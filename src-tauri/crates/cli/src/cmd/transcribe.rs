@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use llmaas_core::{Money, Route, RoutePolicy};
-use llmaas_local::default_model::{self, DefaultModel};
+use llmaas_local::default_model;
 use llmaas_local::{WhisperOptions, WhisperTranscriber};
 use llmaas_router::{RequestOptions, RouteReason};
 use llmaas_transcribe::{
@@ -87,60 +87,10 @@ pub fn ctrl_c_token(runtime: &Runtime) -> CancellationToken {
     cancel
 }
 
-/// The local speech model `--model` names, or the default one.
-struct LocalChoice {
-    path: PathBuf,
-    /// The manifest id, as transcripts name the model; `None` for a file
-    /// given by `LLMAAS_SPEECH_MODEL` (then its file name is used).
-    id: Option<String>,
-    /// `--model` named it: the user asked for a local transcription.
-    explicit: bool,
-}
-
-fn local_choice(ctx: &Ctx, model: Option<&str>) -> LocalChoice {
-    let provisioned = |m: &str| -> Option<DefaultModel> {
-        default_model::speech_models()
-            .into_iter()
-            .find(|d| d.id.as_str().eq_ignore_ascii_case(m))
-    };
-    if let Some(d) = model.and_then(provisioned) {
-        return LocalChoice {
-            path: default_model::cached_path(&ctx.paths.cache_dir, &d),
-            id: Some(d.id.to_string()),
-            explicit: true,
-        };
-    }
-    let overridden =
-        std::env::var_os(default_model::SPEECH_MODEL_ENV).is_some_and(|p| !p.is_empty());
-    if !overridden {
-        // The `models.local_speech` setting: a provisioned id or a ggml file.
-        let configured = ctx.settings.models.local_speech.as_str();
-        if let Some(d) = provisioned(configured) {
-            return LocalChoice {
-                path: default_model::cached_path(&ctx.paths.cache_dir, &d),
-                id: Some(d.id.to_string()),
-                explicit: false,
-            };
-        }
-        if std::path::Path::new(configured).is_file() {
-            return LocalChoice {
-                path: PathBuf::from(configured),
-                id: None,
-                explicit: false,
-            };
-        }
-    }
-    LocalChoice {
-        path: default_model::speech_default_path(&ctx.paths.cache_dir),
-        id: (!overridden).then(|| default_model::speech_default().id.to_string()),
-        explicit: false,
-    }
-}
-
 /// Chooses the route and builds its transcriber: loads the whisper model,
 /// or sets up the router for the cloud.
 pub fn prepare(ctx: &Ctx, args: &SpeechArgs, runtime: &Runtime) -> Result<Prepared, CliError> {
-    let local = local_choice(ctx, args.model.as_deref());
+    let local = llmaas_setup::speech_model(&ctx.paths, &ctx.settings, args.model.as_deref());
     if local.explicit && args.route.cloud {
         return Err(CliError::Usage(format!(
             "{} is a local speech model; the cloud transcribes with `models.transcription` ({})",
