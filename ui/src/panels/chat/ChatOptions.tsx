@@ -4,9 +4,9 @@ import type { CatalogRow, PolicyChoice } from "../../bindings";
 import { formatDate, formatPrice } from "../../format";
 import { useI18n, type Key, type TFunction } from "../../i18n";
 import { retirementDate, type ChatModels } from "./models";
+import { RouteSelect } from "../../components/RouteSelect";
 
 const KNOWN_CAPS = ["chat", "tools", "vision", "reasoning", "ocr", "audio", "safety"];
-const POLICIES: PolicyChoice[] = ["auto", "cloud", "local"];
 
 export function capLabel(t: TFunction, cap: string): string {
   return KNOWN_CAPS.includes(cap) ? t(`chat.cap.${cap}` as Key) : cap;
@@ -76,18 +76,7 @@ export function ChatOptions(props: Props) {
         </label>
         <label className="chat-field">
           <span>{t("chat.route.label")}</span>
-          <select
-            data-testid="chat-route"
-            value={props.policy}
-            disabled={props.disabled}
-            onChange={(e) => props.onPolicy(e.target.value as PolicyChoice)}
-          >
-            {POLICIES.map((p) => (
-              <option key={p} value={p}>
-                {t(`chat.route.option.${p}`)}
-              </option>
-            ))}
-          </select>
+          <RouteSelect testId="chat-route" value={props.policy} disabled={props.disabled} onChange={props.onPolicy} />
         </label>
         <label className="chat-switch">
           <input

@@ -11,11 +11,11 @@ import { HotFolder } from "./HotFolder";
 import { TranscriptPane } from "./TranscriptPane";
 import { useQueue, type QueueItem } from "./useQueue";
 import "./meetings.css";
+import { RouteSelect } from "../../components/RouteSelect";
 
 /** What the transcribe crate decodes (its hot folder takes the same). */
 export const RECORDING_EXTENSIONS = ["wav", "mp3", "m4a", "aac", "ogg", "oga", "flac", "opus", "webm", "mp4", "mov", "mkv"];
 export const LANGUAGES = ["auto", "fr", "en", "de", "es", "it", "nl", "pt"];
-const POLICIES: PolicyChoice[] = ["auto", "local", "cloud"];
 
 export function MeetingsPanel() {
   const { t, lang } = useI18n();
@@ -90,13 +90,7 @@ export function MeetingsPanel() {
         </label>
         <label className="meetings-field">
           <span>{t("meetings.route")}</span>
-          <select data-testid="meetings-route" value={policy} onChange={(e) => setPolicy(e.target.value as PolicyChoice)}>
-            {POLICIES.map((p) => (
-              <option key={p} value={p}>
-                {t(`chat.route.option.${p}`)}
-              </option>
-            ))}
-          </select>
+          <RouteSelect testId="meetings-route" value={policy} onChange={setPolicy} />
         </label>
         <label className="meetings-field">
           <input
