@@ -47,19 +47,107 @@ pub struct ConversationMeta {
     pub updated_at: String,
 }
 
-fn folder(state: &AppState) -> PathBuf {
-    state.paths.data_dir.join("conversations")
+/// The conversations folder, and whether the user allows writing to it.
+#[derive(Debug)]
+pub(crate) struct History {
+    folder: PathBuf,
+    on: bool,
 }
 
-/// Ids are made by the window (UUIDs); anything else could name a path.
-fn file_for(folder: &Path, id: &str) -> AppResult<PathBuf> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if ok {
-        Ok(folder.join(format!("{id}.json")))
-    } else {
-        Err(AppError::bad_input("not a conversation id"))
+impl History {
+    pub(crate) fn new(folder: PathBuf, on: bool) -> History {
+        History { folder, on }
+    }
+
+    fn of(state: &AppState) -> History {
+        History::new(
+            state.paths.data_dir.join("conversations"),
+            state.settings().ui.history,
+        )
+    }
+
+    /// Ids are made by the window (UUIDs); anything else could name a path.
+    fn file_for(&self, id: &str) -> AppResult<PathBuf> {
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if ok {
+            Ok(self.folder.join(format!("{id}.json")))
+        } else {
+            Err(AppError::bad_input("not a conversation id"))
+        }
+    }
+
+    /// Newest first; nothing when history is off. A damaged file is
+    /// skipped (and logged), not fatal: the others still show.
+    pub(crate) fn list(&self) -> Vec<ConversationMeta> {
+        if !self.on {
+            return Vec::new();
+        }
+        let Ok(entries) = std::fs::read_dir(&self.folder) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            match read(&path) {
+                Ok(c) => out.push(ConversationMeta {
+                    id: c.id,
+                    title: c.title,
+                    model: c.model,
+                    updated_at: c.updated_at,
+                }),
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "unreadable conversation");
+                }
+            }
+        }
+        out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        out
+    }
+
+    pub(crate) fn get(&self, id: &str) -> AppResult<Conversation> {
+        read(&self.file_for(id)?)
+    }
+
+    /// Writes the conversation when history is on (whole, or not at all);
+    /// off, nothing touches the disk. Returns whether it was written.
+    pub(crate) fn save(&self, conversation: &Conversation) -> AppResult<bool> {
+        if !self.on {
+            return Ok(false);
+        }
+        let path = self.file_for(&conversation.id)?;
+        std::fs::create_dir_all(&self.folder)
+            .map_err(|e| AppError::io("creating the history folder", &e))?;
+        let json = serde_json::to_vec_pretty(conversation)
+            .map_err(|e| AppError::new(ErrorCode::Backend, e.to_string()))?;
+        super::ocr::write_atomically(&path, &json)?;
+        Ok(true)
+    }
+
+    pub(crate) fn delete(&self, id: &str) -> AppResult<()> {
+        match std::fs::remove_file(self.file_for(id)?) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(AppError::io("deleting the conversation", &e)),
+        }
+    }
+
+    /// Deletes every stored conversation, whatever the setting.
+    pub(crate) fn clear(&self) -> u32 {
+        let mut n = 0;
+        if let Ok(entries) = std::fs::read_dir(&self.folder) {
+            for path in entries.flatten().map(|e| e.path()) {
+                if path.extension().is_some_and(|e| e == "json")
+                    && std::fs::remove_file(&path).is_ok()
+                {
+                    n += 1;
+                }
+            }
+        }
+        n
     }
 }
 
@@ -67,38 +155,13 @@ fn file_for(folder: &Path, id: &str) -> AppResult<PathBuf> {
 #[tauri::command]
 #[specta::specta]
 pub fn conversations_list(state: State<'_, AppState>) -> AppResult<Vec<ConversationMeta>> {
-    if !state.settings().ui.history {
-        return Ok(Vec::new());
-    }
-    let dir = folder(&state);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        // A damaged file is skipped, not fatal: the others still show.
-        match read(&path) {
-            Ok(c) => out.push(ConversationMeta {
-                id: c.id,
-                title: c.title,
-                model: c.model,
-                updated_at: c.updated_at,
-            }),
-            Err(e) => tracing::warn!(file = %path.display(), error = %e, "unreadable conversation"),
-        }
-    }
-    out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
-    Ok(out)
+    Ok(History::of(&state).list())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub fn conversation_get(state: State<'_, AppState>, id: String) -> AppResult<Conversation> {
-    read(&file_for(&folder(&state), &id)?)
+    History::of(&state).get(&id)
 }
 
 /// Saves a conversation when history is on; returns whether it was written.
@@ -108,45 +171,20 @@ pub fn conversation_save(
     state: State<'_, AppState>,
     conversation: Conversation,
 ) -> AppResult<bool> {
-    if !state.settings().ui.history {
-        return Ok(false);
-    }
-    let dir = folder(&state);
-    let path = file_for(&dir, &conversation.id)?;
-    std::fs::create_dir_all(&dir).map_err(|e| AppError::io("creating the history folder", &e))?;
-    let json = serde_json::to_vec_pretty(&conversation)
-        .map_err(|e| AppError::new(ErrorCode::Backend, e.to_string()))?;
-    super::ocr::write_atomically(&path, &json)?;
-    Ok(true)
+    History::of(&state).save(&conversation)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub fn conversation_delete(state: State<'_, AppState>, id: String) -> AppResult<()> {
-    let path = file_for(&folder(&state), &id)?;
-    match std::fs::remove_file(&path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(AppError::io("deleting the conversation", &e)),
-    }
+    History::of(&state).delete(&id)
 }
 
 /// Deletes every stored conversation (Settings, when history is turned off).
 #[tauri::command]
 #[specta::specta]
 pub fn history_clear(state: State<'_, AppState>) -> AppResult<u32> {
-    let dir = folder(&state);
-    let mut n = 0;
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            if entry.path().extension().is_some_and(|e| e == "json")
-                && std::fs::remove_file(entry.path()).is_ok()
-            {
-                n += 1;
-            }
-        }
-    }
-    Ok(n)
+    Ok(History::of(&state).clear())
 }
 
 fn read(path: &Path) -> AppResult<Conversation> {
@@ -165,12 +203,79 @@ fn read(path: &Path) -> AppResult<Conversation> {
 mod tests {
     use super::*;
 
+    fn conversation(id: &str, updated_at: &str) -> Conversation {
+        Conversation {
+            id: id.into(),
+            title: "Budget".into(),
+            model: "smollm2-135m-instruct".into(),
+            updated_at: updated_at.into(),
+            turns: vec![StoredTurn {
+                role: ChatRole::User,
+                text: "What did we spend?".into(),
+                reasoning: None,
+                images: Vec::new(),
+                summary: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn history_off_writes_nothing_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("conversations");
+        let off = History::new(folder.clone(), false);
+        assert!(
+            !off.save(&conversation("a-1", "2026-11-26T10:00:00Z"))
+                .unwrap()
+        );
+        assert!(!folder.exists(), "not even the folder is created");
+        assert!(off.list().is_empty());
+    }
+
+    #[test]
+    fn history_on_keeps_lists_newest_first_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let on = History::new(dir.path().join("conversations"), true);
+        assert!(
+            on.save(&conversation("a-1", "2026-11-26T10:00:00Z"))
+                .unwrap()
+        );
+        assert!(
+            on.save(&conversation("b-2", "2026-11-26T11:00:00Z"))
+                .unwrap()
+        );
+        let ids: Vec<_> = on.list().into_iter().map(|m| m.id).collect();
+        assert_eq!(ids, ["b-2", "a-1"]);
+        assert_eq!(on.get("a-1").unwrap().turns[0].text, "What did we spend?");
+        on.delete("a-1").unwrap();
+        on.delete("a-1").unwrap(); // gone already: fine
+        assert_eq!(on.get("a-1").unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(on.clear(), 1);
+        assert!(on.list().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_file_is_skipped_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let on = History::new(dir.path().to_path_buf(), true);
+        on.save(&conversation("a-1", "2026-11-26T10:00:00Z"))
+            .unwrap();
+        std::fs::write(dir.path().join("b-2.json"), b"{ half a conv").unwrap();
+        assert_eq!(on.list().len(), 1);
+        let e = on.get("b-2").unwrap_err();
+        assert!(e.message.contains("damaged"), "{}", e.message);
+    }
+
     #[test]
     fn ids_cannot_name_other_files() {
-        let dir = Path::new("/tmp/h");
-        assert!(file_for(dir, "0195f7c2-7c1e-7d2a-9a4e-1b2c3d4e5f60").is_ok());
+        let history = History::new(PathBuf::from("/tmp/h"), true);
+        assert!(
+            history
+                .file_for("0195f7c2-7c1e-7d2a-9a4e-1b2c3d4e5f60")
+                .is_ok()
+        );
         for bad in ["", "../settings", "a/b", "x.json", &"a".repeat(65)] {
-            assert!(file_for(dir, bad).is_err(), "{bad}");
+            assert!(history.file_for(bad).is_err(), "{bad}");
         }
     }
 }
