@@ -11,7 +11,7 @@
 // with a throw-away keyring, and the built binaries.
 
 import { spawn, execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, mkdirSync, existsSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, mkdirSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, homedir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +47,13 @@ const speech = "The quarterly budget meeting starts on Monday morning.";
 const wav = home("files/standup.wav");
 execFileSync("espeak-ng", ["-v", "en-us", "-s", "150", "-w", home("files/raw.wav"), speech]);
 execFileSync("sox", [home("files/raw.wav"), "-r", "16000", "-c", "1", wav]);
+
+// The hot folder the Meetings panel watches (set in the settings file the
+// app starts with), and that settings file.
+const hot = home("files/hot");
+mkdirSync(hot, { recursive: true });
+mkdirSync(home("config/llmaas-desktop"), { recursive: true });
+writeFileSync(home("config/llmaas-desktop/settings.toml"), `[ui]\nhot_folder = ${JSON.stringify(hot)}\n`);
 
 // A scan for OCR: a PNG with a few black bars (ImageMagick).
 const scan = home("files/invoice.png");
@@ -291,6 +298,22 @@ try {
       assert(transcript.includes(word), `"${word}" is not in the transcript: ${transcript}`);
     }
     await shot("meetings");
+  });
+
+  await test("meetings-hot-folder", async () => {
+    // The Meetings panel watches the folder since it opened: a recording
+    // copied there is transcribed (by the simulator: a key is stored and the
+    // policy is auto) and its transcript written beside it.
+    await nav("meetings");
+    copyFileSync(wav, join(hot, "weekly.wav"));
+    const txt = join(hot, "weekly.txt");
+    await browser.waitUntil(async () => existsSync(txt), {
+      timeout: 60_000,
+      interval: 250,
+      timeoutMsg: "no transcript appeared beside the recording",
+    });
+    assert(existsSync(join(hot, "weekly.srt")), "the SRT is written too");
+    assert(readFileSync(txt, "utf8").trim().length > 0, "the transcript is empty");
   });
 
   await test("ocr-drop", async () => {
