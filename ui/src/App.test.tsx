@@ -97,6 +97,16 @@ describe("shell", () => {
     );
   });
 
+  it("speaks French when the system is French, though the web view says en-US", async () => {
+    // WebKitGTK reports en-US when the French locale is not compiled in; the
+    // back end reads LANG itself.
+    vi.spyOn(navigator, "language", "get").mockReturnValue("en-US");
+    mockBackend({ app_info: () => appInfo({ language: "fr", systemLanguage: "fr" }) });
+    render(<App />);
+    expect(await screen.findByText("Réglages")).toBeInTheDocument();
+    expect(document.documentElement.lang).toBe("fr");
+  });
+
   it("speaks French when the language setting says so", async () => {
     vi.spyOn(navigator, "language", "get").mockReturnValue("en-US");
     mockBackend({ settings_get: () => settingsView({ language: "fr" }) });

@@ -7,7 +7,7 @@ import { Icon } from "./components/Icon";
 import { Modal } from "./components/Modal";
 import { PanelBoundary } from "./components/PanelBoundary";
 import { StatusBar } from "./StatusBar";
-import { I18nProvider, useI18n, useT, type Key } from "./i18n";
+import { I18nProvider, setSystemLanguage, useI18n, useT, type Key } from "./i18n";
 import { call, commands } from "./ipc";
 import { PanelActiveContext } from "./panels/active";
 import { ThemeProvider } from "./theme";
@@ -55,12 +55,16 @@ export function Shell({ initialPanel = "chat" }: { initialPanel?: PanelId }) {
     setOpened((prev) => (prev.has(p) ? prev : new Set(prev).add(p)));
   }, []);
 
-  // The language setting, once at start (the Settings panel updates it after a save).
+  // The language setting and the system's, once at start (the Settings
+  // panel updates the setting after a save).
   useEffect(() => {
-    call(commands.settingsGet())
-      .then((s) => setPreference(s.language))
+    Promise.all([call(commands.settingsGet()), call(commands.appInfo())])
+      .then(([s, info]) => {
+        setSystemLanguage(info.systemLanguage);
+        setPreference(s.language);
+      })
       .catch(() => {
-        // No back end: the system's language stays; the status bar says why.
+        // No back end: the engine's language stays; the status bar says why.
       });
   }, [setPreference]);
 

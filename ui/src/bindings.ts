@@ -99,6 +99,12 @@ export type AppInfo = {
 	version: string,
 	/**  `fr` or `en`: the `ui.language` setting, else the system's language. */
 	language: string,
+	/**
+	 *  The system's language (LC_ALL, LC_MESSAGES, LANG), whatever the
+	 *  setting: the web view's own `navigator.language` says `en-US` when
+	 *  the system's locale is not compiled in, so the window asks here.
+	 */
+	systemLanguage: string,
 	/**  Where local models run: `cpu`, `cuda:0`, `metal:0`. */
 	device: string,
 	/**  Whether an API key is stored (never the key). */

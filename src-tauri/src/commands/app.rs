@@ -13,6 +13,10 @@ pub struct AppInfo {
     pub version: String,
     /// `fr` or `en`: the `ui.language` setting, else the system's language.
     pub language: String,
+    /// The system's language (LC_ALL, LC_MESSAGES, LANG), whatever the
+    /// setting: the web view's own `navigator.language` says `en-US` when
+    /// the system's locale is not compiled in, so the window asks here.
+    pub system_language: String,
     /// Where local models run: `cpu`, `cuda:0`, `metal:0`.
     pub device: String,
     /// Whether an API key is stored (never the key).
@@ -34,6 +38,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppResult<AppInfo> {
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         language: settings.ui.language.clone().unwrap_or_else(system_language),
+        system_language: system_language(),
         device: state.engine.device(),
         has_api_key: state.has_api_key(),
         local_chat_ready: state.library().get(&local).is_some_and(|m| m.is_ready()),

@@ -22,8 +22,18 @@ export function isLanguage(s: unknown): s is Language {
   return s === "fr" || s === "en";
 }
 
-/** The system's language as the browser engine reports it. */
+/** The system's language as the back end read it from the environment
+ * (LC_ALL, LC_MESSAGES, LANG): WebKitGTK's navigator.language says "en-US"
+ * when the system's locale is not compiled in. Null until app_info answers. */
+let backendSystem: Language | null = null;
+
+export function setSystemLanguage(lang: string | null | undefined): void {
+  backendSystem = isLanguage(lang) ? lang : null;
+}
+
+/** The system's language: the back end's reading, else the engine's. */
 export function systemLanguage(): Language {
+  if (backendSystem) return backendSystem;
   const tags = typeof navigator === "undefined" ? [] : [navigator.language, ...(navigator.languages ?? [])];
   const first = tags.find((t) => typeof t === "string" && t.length > 0) ?? "en";
   return first.toLowerCase().startsWith("fr") ? "fr" : "en";

@@ -5,6 +5,7 @@ export function appInfo(over: Partial<AppInfo> = {}): AppInfo {
   return {
     version: "0.1.0",
     language: "en",
+    systemLanguage: "en",
     device: "cuda:0",
     hasApiKey: false,
     localChatModel: "smollm2-135m-instruct",

@@ -2,6 +2,7 @@ import "@testing-library/jest-dom/vitest";
 import { cleanup } from "@testing-library/react";
 import { clearMocks } from "@tauri-apps/api/mocks";
 import { afterEach, beforeAll } from "vitest";
+import { setSystemLanguage } from "../i18n";
 
 // recharts measures its container, which jsdom never lays out: its warning
 // about a 0×0 chart says nothing about the code under test.
@@ -49,4 +50,5 @@ afterEach(() => {
   cleanup();
   clearMocks();
   localStorage.clear();
+  setSystemLanguage(null); // a test's back-end language must not leak into the next
 });
