@@ -275,8 +275,11 @@ export type OcrEvent =
 { kind: "thumbnail"; page: number; dataUrl: string } | 
 /**  A page is being read. */
 { kind: "started"; page: number } | 
-/**  A page is read (or failed for good). */
-{ kind: "pageDone"; page: number; status: string; costNanos: number } | { kind: "done"; pages: OcrPage[]; markdown: string; costNanos: number } | { kind: "failed"; error: AppError } | { kind: "cancelled" };
+/**
+ *  A page is read (or failed for good), with its markdown: pages come
+ *  in the order they finish, not always the document's.
+ */
+{ kind: "pageDone"; page: number; status: string; costNanos: number; route: RouteName | null; markdown: string; error: string | null } | { kind: "done"; pages: OcrPage[]; markdown: string; costNanos: number } | { kind: "failed"; error: AppError } | { kind: "cancelled" };
 
 export type OcrInput = {
 	path: string,

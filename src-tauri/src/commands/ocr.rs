@@ -72,13 +72,17 @@ pub enum OcrEvent {
     Started {
         page: u32,
     },
-    /// A page is read (or failed for good).
+    /// A page is read (or failed for good), with its markdown: pages come
+    /// in the order they finish, not always the document's.
     #[serde(rename_all = "camelCase")]
     PageDone {
         page: u32,
         status: String,
         #[specta(type = Number)]
         cost_nanos: i64,
+        route: Option<super::RouteName>,
+        markdown: String,
+        error: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
     Done {
@@ -185,11 +189,20 @@ async fn run(
             },
             Progress::Started { page, .. } => OcrEvent::Started { page: count(page) },
             Progress::Finished {
-                page, status, cost, ..
+                page,
+                status,
+                cost,
+                route,
+                text,
+                error,
+                ..
             } => OcrEvent::PageDone {
                 page: count(page),
                 status: status.to_string(),
                 cost_nanos: cost.nanos(),
+                route: route.map(Into::into),
+                markdown: text,
+                error,
             },
             _ => return,
         };

@@ -72,6 +72,11 @@ pub enum Progress {
         status: RequestStatus,
         cost: Money,
         route: Option<Route>,
+        /// The page's text, for front ends that show pages as they come
+        /// (pages finish out of order when several are in flight).
+        text: String,
+        /// Why the page failed, when it did.
+        error: Option<String>,
     },
 }
 
@@ -355,6 +360,8 @@ impl Job {
             status: result.status,
             cost: result.cost,
             route: result.route,
+            text: result.text.clone(),
+            error: result.error.clone(),
         });
         Ok(result)
     }

@@ -31,6 +31,10 @@ function backend(more: HandlerTable = {}) {
   });
 }
 
+function pageDone(page: number, markdown: string): OcrEvent {
+  return { kind: "pageDone", page, status: "done", costNanos: 1_000_000, route: "cloud", markdown, error: null };
+}
+
 async function dropAndStart(ipc: ReturnType<typeof backend>, paths: string[]) {
   renderWithApp(<OcrPanel />);
   await waitFor(() => expect(drop.handler).not.toBeNull());
@@ -45,9 +49,9 @@ function readAll(ipc: ReturnType<typeof backend>, events: ReturnType<typeof chan
     ipc.send(events, { kind: "thumbnail", page: 1, dataUrl: PNG1 });
     ipc.send(events, { kind: "thumbnail", page: 2, dataUrl: PNG2 });
     ipc.send(events, { kind: "started", page: 1 });
-    ipc.send(events, { kind: "pageDone", page: 1, status: "done", costNanos: 1_000_000 });
+    ipc.send(events, pageDone(1, PAGE1));
     ipc.send(events, { kind: "started", page: 2 });
-    ipc.send(events, { kind: "pageDone", page: 2, status: "done", costNanos: 1_000_000 });
+    ipc.send(events, pageDone(2, PAGE2));
   });
   if (elapsed) vi.spyOn(Date, "now").mockReturnValue(Date.now() + 60_000);
   act(() =>
@@ -77,17 +81,19 @@ describe("OCR panel", () => {
       ipc.send(events, { kind: "thumbnail", page: 1, dataUrl: PNG1 });
       ipc.send(events, { kind: "thumbnail", page: 2, dataUrl: PNG2 });
       ipc.send(events, { kind: "started", page: 1 });
-      ipc.send(events, { kind: "pageDone", page: 1, status: "done", costNanos: 1_000_000 });
     });
     expect(screen.getAllByTestId("ocr-thumbnail").map((i) => i.getAttribute("src"))).toEqual([PNG1, PNG2]);
+    expect(screen.getByTestId("ocr-preview")).toHaveTextContent("Reading…");
+    // A page shows as soon as it is read, before the document is done.
+    act(() => ipc.send(events, pageDone(1, PAGE1)));
     expect(within(item).getByTestId("ocr-pages-done")).toHaveTextContent("1 / 2 pages");
     expect((within(item).getByTestId("ocr-progress") as HTMLProgressElement).value).toBe(1);
-    expect(screen.getByTestId("ocr-preview")).toHaveTextContent("Reading…");
+    expect(await within(screen.getByTestId("ocr-preview")).findByRole("heading", { name: "Invoice 42" })).toBeInTheDocument();
     expect(screen.getByTestId("ocr-export")).toBeDisabled();
 
     act(() => {
       ipc.send(events, { kind: "started", page: 2 });
-      ipc.send(events, { kind: "pageDone", page: 2, status: "done", costNanos: 1_000_000 });
+      ipc.send(events, pageDone(2, PAGE2));
       ipc.send(events, {
         kind: "done",
         markdown: MARKDOWN,
@@ -176,5 +182,13 @@ describe("withoutPageMarkers", () => {
     expect(out).not.toContain("<!--");
     expect(out).toContain("# Facture");
     expect(out).toContain("| a | b |");
+  });
+});
+
+describe("joinPages", () => {
+  it("puts pages that finished out of order back in page order, each after its marker", async () => {
+    const { joinPages } = await import("./useOcr");
+    const page = (n: number, markdown: string) => ({ page: n, markdown, status: "done", costNanos: 0, route: null, error: null });
+    expect(joinPages([page(3, "Three"), page(1, "# One\n")])).toBe("<!-- page 1 -->\n# One\n\n<!-- page 3 -->\nThree\n");
   });
 });

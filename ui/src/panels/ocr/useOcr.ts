@@ -68,11 +68,25 @@ const ocr: JobKind<OcrDoc, OcrEvent> = {
         patch((d) => ({ pages: { ...d.pages, [ev.page]: "running" } }));
         break;
       case "pageDone":
-        patch((d) => ({
-          pages: { ...d.pages, [ev.page]: ev.status },
-          pagesDone: d.pagesDone + 1,
-          costNanos: d.costNanos + ev.costNanos,
-        }));
+        // Each page shows as soon as it is read; `done` replaces all with the final text.
+        patch((d) => {
+          const page: OcrPage = {
+            page: ev.page,
+            markdown: ev.markdown,
+            status: ev.status,
+            costNanos: ev.costNanos,
+            route: ev.route,
+            error: ev.error,
+          };
+          const result = [...(d.result ?? []).filter((p) => p.page !== ev.page), page].sort((a, b) => a.page - b.page);
+          return {
+            pages: { ...d.pages, [ev.page]: ev.status },
+            pagesDone: d.pagesDone + 1,
+            costNanos: d.costNanos + ev.costNanos,
+            result,
+            markdown: joinPages(result),
+          };
+        });
         break;
       case "done":
         end((d) => ({
@@ -91,4 +105,13 @@ const ocr: JobKind<OcrDoc, OcrEvent> = {
 export function useOcr(onEnded: (doc: OcrDoc) => void) {
   const { items, add, cancel, remove } = useJobQueue(ocr, onEnded);
   return { docs: items, add, cancel, remove };
+}
+
+/** The pages read so far as one document, in page order, each after its
+ * `<!-- page N -->` marker (the shape of the final markdown). */
+export function joinPages(pages: readonly OcrPage[]): string {
+  return [...pages]
+    .sort((a, b) => a.page - b.page)
+    .map((p) => `<!-- page ${p.page} -->\n${p.markdown.trimEnd()}\n`)
+    .join("\n");
 }
