@@ -9,7 +9,7 @@ use serde::Serialize;
 use specta::Type;
 
 /// What went wrong, in the categories the window reacts to differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The cloud needs an API key and there is none (Settings).

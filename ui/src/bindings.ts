@@ -85,6 +85,8 @@ export type AnswerSummary = {
 	latencyMs: number,
 	ttftMs: number | null,
 	error: string | null,
+	/**  The error's category, for the window's words (`rate_limited`, `offline`…). */
+	errorCode?: ErrorCode | null,
 	/**  False only when the disk refused the ledger row. */
 	recorded: boolean,
 };

@@ -89,6 +89,9 @@ pub struct AnswerSummary {
     #[specta(type = Option<Number>)]
     pub ttft_ms: Option<u64>,
     pub error: Option<String>,
+    /// The error's category, for the window's words (`rate_limited`, `offline`…).
+    #[serde(default)]
+    pub error_code: Option<crate::error::ErrorCode>,
     /// False only when the disk refused the ledger row.
     pub recorded: bool,
 }
@@ -262,6 +265,7 @@ pub(crate) fn summarise(s: &Summary) -> AnswerSummary {
         latency_ms: s.latency_ms,
         ttft_ms: s.ttft_ms,
         error: s.error.as_ref().map(ToString::to_string),
+        error_code: s.error.clone().map(|e| AppError::from(e).code),
         recorded: s.recorded,
     }
 }

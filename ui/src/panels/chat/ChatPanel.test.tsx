@@ -189,6 +189,23 @@ describe("chat panel", () => {
     expect(within(answer).getByTestId("chat-answer-meta")).toHaveTextContent("cut off");
   });
 
+  it("words a failed answer by its error code, keeping the backend's detail", async () => {
+    const ipc = backend();
+    await ready();
+    const { events } = await ask(ipc, "Hi");
+    act(() => {
+      ipc.send(events, {
+        kind: "finished",
+        summary: summary({ status: "failed", error: "rate limited: retry in 30 s", errorCode: "rate_limited" }),
+      });
+    });
+    await settle();
+    const error = within(screen.getByTestId("chat-answer")).getByTestId("chat-error");
+    expect(error).toHaveAttribute("data-error-code", "rate_limited");
+    expect(error).toHaveTextContent("The provider is rate-limiting requests.");
+    expect(error).toHaveTextContent("retry in 30 s");
+  });
+
   it("regenerates the last answer from the same question", async () => {
     const ipc = backend();
     await ready();

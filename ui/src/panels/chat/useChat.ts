@@ -108,7 +108,9 @@ export function toWire(turns: readonly Turn[]): ChatTurn[] {
 
 function errorOfSummary(s: AnswerSummary): TurnError | null {
   if (s.status === "done" || s.status === "cancelled") return null;
-  return { code: "answer", message: s.error ?? s.status };
+  // The back end's category when it gave one (rate limited, offline…), so
+  // the headline is in the user's language; the message keeps the detail.
+  return { code: s.errorCode ?? "answer", message: s.error ?? s.status };
 }
 
 function toStored(t: Turn): StoredTurn {
