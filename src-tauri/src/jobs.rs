@@ -13,19 +13,6 @@ pub struct Jobs {
     running: Mutex<HashMap<String, CancellationToken>>,
 }
 
-/// Removes its job from the registry when the job ends, however it ends.
-#[derive(Debug)]
-pub struct JobGuard<'a> {
-    jobs: &'a Jobs,
-    id: String,
-}
-
-impl Drop for JobGuard<'_> {
-    fn drop(&mut self) {
-        self.jobs.lock().remove(&self.id);
-    }
-}
-
 impl Jobs {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
@@ -42,14 +29,6 @@ impl Jobs {
     /// Registers a job under an id chosen elsewhere (a chat's request id).
     pub fn insert(&self, id: &str, token: CancellationToken) {
         self.lock().insert(id.to_owned(), token);
-    }
-
-    /// A guard that forgets the job when dropped.
-    pub fn guard(&self, id: &str) -> JobGuard<'_> {
-        JobGuard {
-            jobs: self,
-            id: id.to_owned(),
-        }
     }
 
     pub fn finish(&self, id: &str) {
@@ -73,14 +52,6 @@ impl Jobs {
             token.cancel();
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -94,14 +65,13 @@ mod tests {
         assert!(jobs.cancel(&id));
         assert!(token.is_cancelled());
         assert!(!jobs.cancel(&id), "a job is cancelled once");
-        assert!(jobs.is_empty());
     }
 
     #[test]
-    fn a_guard_forgets_its_job() {
+    fn a_finished_job_cannot_be_cancelled() {
         let jobs = Jobs::default();
         let (id, token) = jobs.start();
-        drop(jobs.guard(&id));
+        jobs.finish(&id);
         assert!(!jobs.cancel(&id));
         assert!(!token.is_cancelled());
     }

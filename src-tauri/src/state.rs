@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use llmaas_catalog::Catalog;
 use llmaas_config::{KeychainStore, Paths, Secret, SecretStore, Settings};
 use llmaas_ledger::{Ledger, TierLimits};
 use llmaas_local::{EngineOptions, Library, LocalEngine};
@@ -85,10 +84,6 @@ impl AppState {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-
-    pub fn catalog(&self) -> Catalog {
-        self.router().catalog().clone()
     }
 
     pub fn library(&self) -> &Arc<Library> {

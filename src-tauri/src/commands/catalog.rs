@@ -79,9 +79,10 @@ pub struct CatalogRow {
 #[specta::specta]
 pub fn catalog_list(state: State<'_, AppState>) -> AppResult<Vec<CatalogRow>> {
     let today = Local::now().date_naive();
-    let catalog = state.catalog();
-    let prices = state
-        .router()
+    // Borrowed from the router: no copy of the catalogue per listing.
+    let router = state.router();
+    let catalog = router.catalog();
+    let prices = router
         .config()
         .prices
         .rates_at(today)
@@ -89,7 +90,7 @@ pub fn catalog_list(state: State<'_, AppState>) -> AppResult<Vec<CatalogRow>> {
     let mut rows: Vec<CatalogRow> = catalog
         .models()
         .iter()
-        .map(|m| cloud_row(&catalog, m, today, &prices.rates))
+        .map(|m| cloud_row(catalog, m, today, &prices.rates))
         .collect();
     rows.extend(state.library().models().iter().map(local_row));
     Ok(rows)

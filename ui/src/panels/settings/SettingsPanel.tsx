@@ -14,6 +14,7 @@ import { useLoad } from "../../useLoad";
 import { ApiKeyField } from "./ApiKeyField";
 import { CheckRow, SelectRow, TextRow } from "./fields";
 import { diff, fromView, type Draft, type LanguageChoice } from "./form";
+import { POLICIES } from "../../components/RouteSelect";
 
 export function SettingsPanel() {
   const { t, setPreference } = useI18n();
@@ -116,7 +117,7 @@ export function SettingsPanel() {
             label={t("settings.policy")}
             testId="settings-policy"
             value={draft.policy}
-            options={(["auto", "cloud", "local"] as const).map((v) => ({ value: v, label: t(`settings.policyOption.${v}`) }))}
+            options={POLICIES.map((v) => ({ value: v, label: t(`settings.policyOption.${v}`) }))}
             onChange={set("policy")}
           />
           <SelectRow
