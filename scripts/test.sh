@@ -36,8 +36,14 @@ export LLMAAS_REQUIRE_KEYCHAIN=1 LLMAAS_REQUIRE_MODELS=1
 export CANDLE_DEQUANTIZE_ALL_F16=${CANDLE_DEQUANTIZE_ALL_F16:-1}
 dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 
+step "binaries the end-to-end tests and the window benchmark run"
+# cargo test builds a package's binaries only for that package's own
+# integration tests, so the benchmark's reference app (tests/minimal-window,
+# no tests of its own) was never built by it. Build every binary here, with
+# the workspace's feature set (nothing is compiled a second time).
+cargo build --workspace --bins --locked
+
 step "end-to-end: the real window under Xvfb (tauri-driver + WebKitWebDriver)"
-# cargo test built both binaries (the desktop and the simulator) with the tests' features.
 bash scripts/e2e.sh
 
 step "benchmarks (smoke runs; the full runs are in the README)"
