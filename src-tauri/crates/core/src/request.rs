@@ -117,6 +117,10 @@ named_enum! {
         Cut = "cut",
         /// Failed; tokens may still have been billed.
         Failed = "failed",
+        /// The process that sent it died before it ended (killed, crashed,
+        /// power cut): recorded at the next start, billed at what was
+        /// reserved for it, since the provider may have served it.
+        Interrupted = "interrupted",
     }
 }
 

@@ -66,6 +66,16 @@ pub enum LedgerError {
     },
 
     /// SQLite or sqlx failed (locked beyond the busy timeout, disk full, I/O error).
+    /// The lock file of this process's session, or moving a damaged file aside.
+    #[error("ledger file {path}: {source}")]
+    Session {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The ledger file is damaged and could not be replaced.
+    #[error("the ledger file is damaged: {0}")]
+    Corrupt(String),
     #[error("ledger database: {0}")]
     Database(#[from] sqlx::Error),
 

@@ -12,7 +12,7 @@ use crate::store::{COLUMNS, Ledger, UsageRecord, decode};
 use crate::time::TimeRange;
 
 /// The CSV header, one column per field.
-pub const CSV_HEADER: [&str; 18] = [
+pub const CSV_HEADER: [&str; 19] = [
     "id",
     "at",
     "at_ms",
@@ -31,6 +31,7 @@ pub const CSV_HEADER: [&str; 18] = [
     "ttft_ms",
     "project",
     "estimated",
+    "caller",
 ];
 
 /// Text a spreadsheet would run as a formula is prefixed with `'` (the OWASP
@@ -113,6 +114,7 @@ impl Ledger {
                     opt(r.ttft_ms),
                     r.project.as_deref().map(cell).unwrap_or_default(),
                     r.estimated.to_string(),
+                    r.caller.as_deref().map(cell).unwrap_or_default(),
                 ])?;
                 Ok(())
             })

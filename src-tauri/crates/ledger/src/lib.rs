@@ -14,6 +14,7 @@
 
 mod error;
 mod export;
+mod flight;
 mod forecast;
 pub mod guard;
 pub mod prices;
@@ -24,6 +25,7 @@ mod time;
 
 pub use error::{LedgerError, Result};
 pub use export::CSV_HEADER;
+pub use flight::{Admission, CallerCap, CapFigure, Reservation};
 pub use forecast::Forecast;
 pub use guard::{Alert, BudgetState, Decision, Dimension, Figure, Verdict, WorstCase};
 pub use prices::{AppliedRates, Cost, PriceBook, PriceEra, PriceOverride, PriceTable, Rates};

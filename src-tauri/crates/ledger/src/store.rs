@@ -2,6 +2,7 @@
 //! reading them back, and the budget state.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use crate::error::{LedgerError, Result};
+use crate::flight::Session;
 use crate::guard::{self, Alert, BudgetState, Decision, WorstCase};
 use crate::tiers::TierLimits;
 use crate::time::{TimeRange, hour_aligned};
@@ -49,20 +51,24 @@ pub struct UsageRecord {
     pub project: Option<String>,
     /// The token counts are the client's estimate (the server gave no usage).
     pub estimated: bool,
+    /// Who sent it through the local API (a gateway token), if anyone: each
+    /// caller's monthly cap is checked against its rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
 }
 
 /// SQL columns in the order of [`UsageRecord`]; shared by inserts, reads and exports.
 pub(crate) const COLUMNS: &str = "id, at_ms, route, model, kind, status, input_tokens, \
     output_tokens, reasoning_tokens, audio_seconds, cost_nanos, price_era, latency_ms, ttft_ms, \
-    project, estimated";
-const COLUMN_COUNT: usize = 16;
+    project, estimated, caller";
+const COLUMN_COUNT: usize = 17;
 
 /// Rows per multi-row INSERT in a batch: large enough to amortise the
 /// statement, small enough to stay far below SQLite's 32,766 parameters.
 const BATCH_ROWS: usize = 128;
 
 /// A record converted to what SQLite stores, checked on the way.
-struct SqlRow<'a> {
+pub(crate) struct SqlRow<'a> {
     rec: &'a UsageRecord,
     at_ms: i64,
     counts: [i64; 4],
@@ -71,7 +77,7 @@ struct SqlRow<'a> {
 }
 
 impl<'a> SqlRow<'a> {
-    fn new(rec: &'a UsageRecord) -> Result<Self> {
+    pub(crate) fn new(rec: &'a UsageRecord) -> Result<Self> {
         let bad = |reason| LedgerError::InvalidRecord {
             id: rec.id.clone(),
             reason,
@@ -100,7 +106,7 @@ impl<'a> SqlRow<'a> {
         })
     }
 
-    fn bind<'q>(
+    pub(crate) fn bind<'q>(
         &self,
         q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>
@@ -124,10 +130,11 @@ impl<'a> SqlRow<'a> {
             .bind(self.ttft_ms)
             .bind(r.project.as_deref())
             .bind(r.estimated)
+            .bind(r.caller.as_deref())
     }
 }
 
-fn insert_sql(rows: usize) -> String {
+pub(crate) fn insert_sql(rows: usize) -> String {
     let one = format!("({})", vec!["?"; COLUMN_COUNT].join(", "));
     let values = vec![one; rows].join(", ");
     format!("INSERT INTO usage ({COLUMNS}) VALUES {values} ON CONFLICT (id) DO NOTHING")
@@ -180,6 +187,7 @@ pub(crate) fn decode(row: &SqliteRow) -> Result<UsageRecord> {
         ttft_ms: opt_count(13)?,
         project: row.try_get(14)?,
         estimated: row.try_get(15)?,
+        caller: row.try_get(16)?,
         id,
     })
 }
@@ -193,6 +201,10 @@ pub(crate) fn decode(row: &SqliteRow) -> Result<UsageRecord> {
 pub struct Ledger {
     pool: SqlitePool,
     path: PathBuf,
+    /// This process's hold on the file, for its requests in flight.
+    session: Arc<Session>,
+    /// Where a corrupt file found at open was moved.
+    moved_aside: Option<PathBuf>,
 }
 
 impl Ledger {
@@ -213,23 +225,40 @@ impl Ledger {
                 source,
             })?;
         }
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(StdDuration::from_secs(5))
-            .foreign_keys(true);
-        // A few readers for dashboards beside the writer; SQLite serialises
-        // writers anyway, so more connections would only add memory.
-        let pool = SqlitePoolOptions::new()
-            .min_connections(1)
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
+        let (pool, moved_aside) = match connect_checked(&path).await {
+            Ok(pool) => (pool, None),
+            Err(Opening::Corrupt(why)) => {
+                let moved = move_aside(&path)?;
+                tracing::error!(
+                    path = %path.display(), moved_to = %moved.display(), %why,
+                    "the ledger file is damaged: it was moved aside and a new ledger started"
+                );
+                let pool = connect_checked(&path).await.map_err(Opening::into_error)?;
+                (pool, Some(moved))
+            }
+            Err(e) => return Err(e.into_error()),
+        };
         sqlx::migrate!("./migrations").run(&pool).await?;
-        tracing::debug!(path = %path.display(), "ledger opened");
-        Ok(Ledger { pool, path })
+        let session = Arc::new(Session::start(&path)?);
+        let ledger = Ledger {
+            pool,
+            path,
+            session,
+            moved_aside,
+        };
+        ledger.recover_interrupted().await?;
+        tracing::debug!(path = %ledger.path.display(), "ledger opened");
+        Ok(ledger)
+    }
+
+    /// Where a damaged ledger file found by [`Ledger::open`] was moved
+    /// (the ledger in use is then a new, empty one): front ends tell the user.
+    pub fn moved_aside(&self) -> Option<&Path> {
+        self.moved_aside.as_deref()
+    }
+
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
     }
 
     /// The database file.
@@ -312,30 +341,12 @@ impl Ledger {
 
     /// What the budget guard needs, read in one statement: cloud spend in
     /// `month`, cloud output tokens in the hour and the day up to `at`.
+    ///
+    /// The worst cases of the cloud requests in flight (every process's)
+    /// count as used: they are reserved until their rows are written.
     pub async fn budget_state(&self, at: DateTime<Utc>, month: TimeRange) -> Result<BudgetState> {
-        let hour = TimeRange::last(Duration::hours(1), at);
-        let day = TimeRange::last(Duration::days(1), at);
-        let sql = format!(
-            "SELECT {}, {}, {}",
-            cloud_sum("cost_nanos", 1),
-            cloud_sum("output_tokens", 5),
-            cloud_sum("output_tokens", 9),
-        );
-        let mut q = sqlx::query(&sql);
-        for r in [month, hour, day] {
-            let (a, b) = hour_aligned(r.start_ms(), r.end_ms());
-            q = q.bind(a).bind(b).bind(r.start_ms()).bind(r.end_ms());
-        }
-        let row = q.fetch_one(&self.pool).await?;
-        let tokens =
-            |i: usize| -> Result<u64> { Ok(u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0)) };
-        Ok(BudgetState {
-            at,
-            month,
-            month_spent: Money::from_nanos(row.try_get(0)?),
-            output_tokens_last_hour: tokens(1)?,
-            output_tokens_last_day: tokens(2)?,
-        })
+        let mut conn = self.pool.acquire().await?;
+        budget_state_in(&mut conn, at, month).await
     }
 
     /// Reads the budget state and runs the guard on it (see [`guard::check`]).
@@ -368,6 +379,127 @@ impl Ledger {
             .await?;
         Ok(s == "ok")
     }
+}
+
+/// The budget state read on `conn` (inside a transaction, for
+/// [`Ledger::reserve`]): rows written, plus cloud reservations in flight.
+pub(crate) async fn budget_state_in(
+    conn: &mut SqliteConnection,
+    at: DateTime<Utc>,
+    month: TimeRange,
+) -> Result<BudgetState> {
+    let hour = TimeRange::last(Duration::hours(1), at);
+    let day = TimeRange::last(Duration::days(1), at);
+    let sql = format!(
+        "SELECT {} + f.cost, {} + f.tokens, {} + f.tokens FROM (SELECT \
+           coalesce(sum(cost_nanos), 0) AS cost, coalesce(sum(output_tokens), 0) AS tokens \
+           FROM in_flight WHERE route = 'cloud') AS f",
+        cloud_sum("cost_nanos", 1),
+        cloud_sum("output_tokens", 5),
+        cloud_sum("output_tokens", 9),
+    );
+    let mut q = sqlx::query(&sql);
+    for r in [month, hour, day] {
+        let (a, b) = hour_aligned(r.start_ms(), r.end_ms());
+        q = q.bind(a).bind(b).bind(r.start_ms()).bind(r.end_ms());
+    }
+    let row = q.fetch_one(&mut *conn).await?;
+    let tokens =
+        |i: usize| -> Result<u64> { Ok(u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0)) };
+    Ok(BudgetState {
+        at,
+        month,
+        month_spent: Money::from_nanos(row.try_get(0)?),
+        output_tokens_last_hour: tokens(1)?,
+        output_tokens_last_day: tokens(2)?,
+    })
+}
+
+/// Why opening failed: a damaged file is moved aside, anything else is an error.
+enum Opening {
+    Corrupt(String),
+    Failed(LedgerError),
+}
+
+impl Opening {
+    fn into_error(self) -> LedgerError {
+        match self {
+            Opening::Corrupt(why) => LedgerError::Corrupt(why),
+            Opening::Failed(e) => e,
+        }
+    }
+}
+
+/// SQLite's primary result codes for a damaged file.
+const SQLITE_CORRUPT: i64 = 11;
+const SQLITE_NOTADB: i64 = 26;
+
+fn opening(e: sqlx::Error) -> Opening {
+    let code = e
+        .as_database_error()
+        .and_then(sqlx::error::DatabaseError::code)
+        .and_then(|c| c.parse::<i64>().ok());
+    match code.map(|c| c & 0xff) {
+        Some(SQLITE_CORRUPT | SQLITE_NOTADB) => Opening::Corrupt(e.to_string()),
+        _ => Opening::Failed(e.into()),
+    }
+}
+
+/// Connects (WAL, busy timeout) and runs `PRAGMA quick_check`: a damaged
+/// file is found here, at start, not by the first request that reads it.
+async fn connect_checked(path: &Path) -> std::result::Result<SqlitePool, Opening> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(StdDuration::from_secs(5))
+        .foreign_keys(true);
+    // A few readers for dashboards beside the writer; SQLite serialises
+    // writers anyway, so more connections would only add memory.
+    let pool = SqlitePoolOptions::new()
+        .min_connections(1)
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(opening)?;
+    let check: std::result::Result<Vec<String>, _> = sqlx::query_scalar("PRAGMA quick_check")
+        .fetch_all(&pool)
+        .await;
+    match check {
+        Ok(lines) if lines.iter().all(|l| l == "ok") => Ok(pool),
+        Ok(lines) => {
+            pool.close().await;
+            Err(Opening::Corrupt(lines.join("; ")))
+        }
+        Err(e) => {
+            pool.close().await;
+            Err(opening(e))
+        }
+    }
+}
+
+/// Renames a damaged ledger (and its WAL and shared-memory files) to
+/// `NAME.corrupt-YYYYMMDDTHHMMSS`, so nothing is lost and nothing reuses it.
+fn move_aside(path: &Path) -> Result<PathBuf> {
+    let stamp = Utc::now().format("%Y%m%dT%H%M%S");
+    let with_suffix = |p: &Path, suffix: &str| {
+        let mut name = p.file_name().unwrap_or_default().to_os_string();
+        name.push(suffix);
+        p.with_file_name(name)
+    };
+    let moved = with_suffix(path, &format!(".corrupt-{stamp}"));
+    std::fs::rename(path, &moved).map_err(|source| LedgerError::Session {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    for extra in ["-wal", "-shm"] {
+        let from = with_suffix(path, extra);
+        if from.exists() {
+            let _ = std::fs::rename(&from, with_suffix(&moved, extra));
+        }
+    }
+    Ok(moved)
 }
 
 /// SQL summing cloud `column` over a range, with four parameters from
