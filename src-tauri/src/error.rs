@@ -91,7 +91,9 @@ impl From<RouterError> for AppError {
             RouterError::NoLocalEngine { .. } | RouterError::CloudOnly { .. } => {
                 ErrorCode::NoLocalModel
             }
-            RouterError::BudgetRefused { .. } => ErrorCode::BudgetRefused,
+            RouterError::BudgetRefused { .. } | RouterError::CapReached { .. } => {
+                ErrorCode::BudgetRefused
+            }
             RouterError::Backend(b) => return AppError::from(b.clone()),
             _ => ErrorCode::Backend,
         };
@@ -173,7 +175,9 @@ impl AppError {
             RouterError::NoApiKey => ErrorCode::NoApiKey,
             RouterError::KeyRefused => ErrorCode::KeyRefused,
             RouterError::Offline => ErrorCode::Offline,
-            RouterError::BudgetRefused { .. } => ErrorCode::BudgetRefused,
+            RouterError::BudgetRefused { .. } | RouterError::CapReached { .. } => {
+                ErrorCode::BudgetRefused
+            }
             _ => ErrorCode::Backend,
         }
     }

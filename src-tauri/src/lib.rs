@@ -88,6 +88,29 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
                 window.state::<AppState>().jobs.cancel_all();
             }
         })
-        .run(tauri::generate_context!())?;
+        .build(tauri::generate_context!())?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                wait_for_rows(&app.state::<AppState>());
+            }
+        });
     Ok(())
 }
+
+/// At exit, the rows of requests still in flight are written before the
+/// process ends (bounded: a stuck disk does not hold the exit forever;
+/// what is left is recorded as interrupted at the next start).
+fn wait_for_rows(state: &AppState) {
+    state.jobs.cancel_all();
+    let router = state.router();
+    let written = tauri::async_runtime::block_on(router.shutdown(EXIT_GRACE));
+    if !written {
+        tracing::error!(
+            in_flight = router.in_flight(),
+            "requests still in flight at exit; the next start records them as interrupted"
+        );
+    }
+}
+
+/// How long the exit waits for ledger rows.
+const EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);

@@ -45,7 +45,7 @@ impl AppState {
                 staging_dir: paths.cache_dir.join("staging"),
             },
         )?;
-        let router = build_router(&paths, &settings, &ledger, &engine, secrets.as_ref())?;
+        let router = build_router(&paths, &settings, &ledger, &engine, &secrets)?;
         let state = AppState {
             paths,
             settings: RwLock::new(settings),
@@ -112,7 +112,7 @@ impl AppState {
             &self.settings(),
             &self.ledger,
             &self.engine,
-            self.secrets.as_ref(),
+            &self.secrets,
         )?;
         *self.router.write().unwrap_or_else(PoisonError::into_inner) = router;
         Ok(())
@@ -149,13 +149,17 @@ fn build_router(
     settings: &Settings,
     ledger: &Ledger,
     engine: &LocalEngine,
-    secrets: &dyn SecretStore,
+    secrets: &Arc<dyn SecretStore>,
 ) -> AppResult<Router> {
+    // Read again when there is no key or it was refused: a key stored
+    // with `llmaas key set` while the window is open is used at once.
+    let secrets = Arc::clone(secrets);
+    let keys = llmaas_router::KeySource::new(move || api_key(secrets.as_ref()));
     llmaas_setup::router(
         paths,
         settings,
         ledger.clone(),
-        api_key(secrets),
+        keys,
         Arc::new(engine.clone()),
     )
     .map_err(|e| AppError::new(ErrorCode::BadInput, e.to_string()))

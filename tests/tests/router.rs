@@ -14,6 +14,8 @@ use llmaas_ledger::{Ledger, PriceBook, TierTable};
 use llmaas_router::{RequestOptions, RouteReason, Router, RouterConfig, RouterError, RouterEvent};
 use llmaas_sim::{FAKE_LOCAL_MODEL, FakeLocal, Faults, SimConfig, SimHandle, Simulator};
 
+mod gate;
+
 struct World {
     sim: SimHandle,
     ledger: Ledger,
@@ -371,6 +373,7 @@ async fn the_guard_refuses_what_would_pass_the_hourly_cap_before_sending() {
         ttft_ms: None,
         project: None,
         estimated: false,
+        caller: None,
     };
     w.ledger.record(&earlier).await.unwrap();
     // 500 more output tokens fit.

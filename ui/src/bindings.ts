@@ -341,6 +341,7 @@ export type SettingsPatch = {
 	history: boolean | null,
 	language: string | null,
 	hotFolder: string | null,
+	hotFolderConfidential: boolean | null,
 };
 
 /**  The settings as the window shows them (a view: its flags are independent). */
@@ -368,6 +369,8 @@ export type SettingsView = {
 	/**  `fr`, `en`, or null for the system's. */
 	language: string | null,
 	hotFolder: string | null,
+	/**  The hot folder's recordings never leave this machine. */
+	hotFolderConfidential: boolean,
 	/**  Whether an API key is stored. The key itself never leaves the keychain. */
 	hasApiKey: boolean,
 	/**  The key comes from `LLMAAS_API_KEY` (then Settings cannot change it). */

@@ -80,6 +80,6 @@ describe("settingsPatch", () => {
     expect(p.tier).toBe("tier-2");
     expect(p.baseUrl).toBeNull();
     expect(p.history).toBeNull();
-    expect(Object.keys(p)).toHaveLength(17);
+    expect(Object.keys(p)).toHaveLength(18);
   });
 });

@@ -98,6 +98,7 @@ export function settingsPatch(changes: Partial<PatchValues>): SettingsPatchArg {
     history: null,
     language: null,
     hotFolder: null,
+    hotFolderConfidential: null,
   };
   return { ...empty, ...changes };
 }

@@ -5,9 +5,7 @@
 
 use std::path::Path;
 
-use llmaas_transcribe::{
-    Format, HotFolder, HotFolderEvent, HotFolderOptions, Options, transcribe_file,
-};
+use llmaas_transcribe::{Format, HotFolder, HotFolderEvent, HotFolderOptions, Options};
 use serde::Serialize;
 use specta::Type;
 use tauri::State;
@@ -47,7 +45,8 @@ pub async fn hot_folder_watch(
     state: State<'_, AppState>,
     on_event: Channel<HotFolderUpdate>,
 ) -> AppResult<Option<HotFolderStarted>> {
-    let Some(dir) = state.settings().ui.hot_folder else {
+    let ui = state.settings().ui;
+    let Some(dir) = ui.hot_folder else {
         return Ok(None);
     };
     let folder = HotFolder::new(
@@ -57,8 +56,9 @@ pub async fn hot_folder_watch(
             ..HotFolderOptions::default()
         },
     )?;
-    // The settings' policy; a recording dropped in a folder is never marked confidential.
-    let plan = plan(&state, None, false)?;
+    // The settings' policy; `ui.hot_folder_confidential` keeps every
+    // recording of the folder on this machine.
+    let plan = plan(&state, None, ui.hot_folder_confidential, &[]).await?;
     let (job_id, cancel) = state.jobs.start();
     let started = HotFolderStarted {
         job_id: job_id.clone(),
@@ -88,7 +88,7 @@ fn watch(
     let (mut loaded, language) = Loaded::load(engine, None)?;
     let options = Options { language };
     let mut transcribe = |path: &Path, cancel: &CancellationToken| {
-        let t = transcribe_file(path, loaded.transcriber(), &options, cancel, &mut |_| {});
+        let t = loaded.transcribe(path, &options, cancel, &mut |_| {});
         let _ = loaded.take_cost(); // the ledger has it; the spend panel shows it
         t
     };

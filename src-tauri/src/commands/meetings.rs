@@ -7,7 +7,7 @@ use llmaas_core::{Route, RoutePolicy};
 use llmaas_local::{WhisperOptions, WhisperTranscriber};
 use llmaas_router::RequestOptions;
 use llmaas_transcribe::{
-    CloudTranscriber, Format, Options, Progress, RouteSituation, Segment, Transcriber, Transcript,
+    CloudTranscriber, Format, LocalMeter, Options, Progress, RouteAsk, Segment, Transcript,
     choose_route, transcribe_file,
 };
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{PolicyChoice, RouteName};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::state::{AppState, api_key};
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
@@ -110,7 +110,7 @@ pub async fn transcribe_start(
         ));
     }
     let language = clean_language(input.language.as_deref());
-    let plan = plan(&state, input.policy, input.confidential)?;
+    let plan = plan(&state, input.policy, input.confidential, &[path.as_path()]).await?;
     let (job_id, cancel) = state.jobs.start();
     let started = TranscribeStarted {
         job_id: job_id.clone(),
@@ -163,49 +163,63 @@ pub(crate) struct Plan {
 }
 
 pub(crate) enum Engine {
-    Local { path: PathBuf, id: String },
+    /// Whisper on this machine, each recording recorded in the ledger.
+    Local {
+        path: PathBuf,
+        id: String,
+        meter: LocalMeter,
+    },
     Cloud(CloudTranscriber),
 }
 
-/// Chooses the route for a transcription as the CLI does: confidential
-/// stays here, the policy decides, a missing key or model refuses at once.
-pub(crate) fn plan(
+/// Asks the router for the route of a transcription, as the CLI does:
+/// confidential stays here, the policy, the key's health and the budget
+/// decide, and nothing is loaded before the route is known. `files` are
+/// priced against the budget first when their lengths are known.
+pub(crate) async fn plan(
     state: &AppState,
     policy: Option<PolicyChoice>,
     confidential: bool,
+    files: &[&Path],
 ) -> AppResult<Plan> {
     let settings = state.settings();
     let speech = llmaas_setup::speech_model(&state.paths, &settings, None);
-    let speech = (speech.path.clone(), speech.name());
-    let policy = policy.map_or(settings.routing.policy, RoutePolicy::from);
-    let may_use_cloud = !confidential && policy != RoutePolicy::Local;
-    let choice = choose_route(&RouteSituation {
-        policy,
+    let options = RequestOptions {
+        policy: policy.map(RoutePolicy::from),
         confidential,
-        api_key: may_use_cloud && api_key(state.secrets.as_ref()).is_some(),
-        local_model: speech.0.is_file(),
-    })?;
+        ..RequestOptions::default()
+    };
+    let router = state.router();
+    let local_name = speech.path.is_file().then(|| speech.name());
+    let cloud_model = settings.models.transcription.clone();
+    let ask = RouteAsk {
+        cloud_model: &cloud_model,
+        local_model: local_name.as_deref(),
+        files,
+        options: &options,
+    };
+    let choice = choose_route(&router, &ask).await?;
+    let runtime = tokio::runtime::Handle::current();
     let (model, engine) = match choice.route {
-        Route::Local => (
-            speech.1.clone(),
-            Engine::Local {
-                path: speech.0,
-                id: speech.1,
-            },
-        ),
+        Route::Local => {
+            let id = speech.name();
+            let meter = LocalMeter::new(router, runtime, &id, choice.reason.clone(), options);
+            let engine = Engine::Local {
+                path: speech.path,
+                id: id.clone(),
+                meter,
+            };
+            (id, engine)
+        }
         Route::Cloud => {
-            let model = settings.models.transcription.clone();
-            let cloud = CloudTranscriber::new(
-                state.router(),
-                tokio::runtime::Handle::current(),
-                &model,
-                RequestOptions {
-                    // Decided here: the router guards the budget, never turns it local.
-                    policy: Some(RoutePolicy::Cloud),
-                    ..RequestOptions::default()
-                },
-            );
-            (model, Engine::Cloud(cloud))
+            let options = RequestOptions {
+                // Routed already: each chunk is admitted by the router's
+                // guard, and a recording is never split between routes.
+                policy: Some(RoutePolicy::Cloud),
+                ..options
+            };
+            let cloud = CloudTranscriber::new(router, runtime, &cloud_model, options);
+            (cloud_model, Engine::Cloud(cloud))
         }
     };
     Ok(Plan {
@@ -224,9 +238,10 @@ pub(crate) fn clean_language(language: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A loaded transcriber: whisper (checked against the language) or the cloud.
+/// A loaded transcriber: whisper (checked against the language) with its
+/// meter, or the cloud.
 pub(crate) enum Loaded {
-    Local(Box<WhisperTranscriber>),
+    Local(Box<WhisperTranscriber>, LocalMeter),
     Cloud(CloudTranscriber),
 }
 
@@ -236,7 +251,7 @@ impl Loaded {
         language: Option<String>,
     ) -> AppResult<(Loaded, Option<String>)> {
         match engine {
-            Engine::Local { path, id } => {
+            Engine::Local { path, id, meter } => {
                 let options = WhisperOptions {
                     model: Some(id),
                     ..WhisperOptions::default()
@@ -246,23 +261,33 @@ impl Loaded {
                     .check_language(language.as_deref())
                     .map_err(|e| AppError::bad_input(e.to_string()))?
                     .map(str::to_owned);
-                Ok((Loaded::Local(Box::new(whisper)), language))
+                Ok((Loaded::Local(Box::new(whisper), meter), language))
             }
             Engine::Cloud(cloud) => Ok((Loaded::Cloud(cloud), language)),
         }
     }
 
-    pub(crate) fn transcriber(&mut self) -> &mut dyn Transcriber {
+    /// Transcribes one recording (a local one is recorded in the ledger;
+    /// the cloud's chunks are, each, by the router).
+    pub(crate) fn transcribe(
+        &mut self,
+        path: &Path,
+        options: &Options,
+        cancel: &CancellationToken,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Transcript, llmaas_transcribe::TranscribeError> {
         match self {
-            Loaded::Local(w) => w.as_mut(),
-            Loaded::Cloud(c) => c,
+            Loaded::Local(w, meter) => {
+                meter.transcribe(path, w.as_mut(), options, cancel, progress)
+            }
+            Loaded::Cloud(c) => transcribe_file(path, c, options, cancel, progress),
         }
     }
 
     /// What the cloud billed since the last call (nothing, locally).
     pub(crate) fn take_cost(&mut self) -> llmaas_core::Money {
         match self {
-            Loaded::Local(_) => llmaas_core::Money::ZERO,
+            Loaded::Local(..) => llmaas_core::Money::ZERO,
             Loaded::Cloud(c) => c.take_spend().cost,
         }
     }
@@ -287,13 +312,7 @@ fn run(
         }
     };
     let (mut loaded, language) = Loaded::load(engine, language)?;
-    let result = transcribe_file(
-        path,
-        loaded.transcriber(),
-        &Options { language },
-        cancel,
-        &mut progress,
-    );
+    let result = loaded.transcribe(path, &Options { language }, cancel, &mut progress);
     let cost = loaded.take_cost();
     Ok((result?, cost))
 }

@@ -41,6 +41,8 @@ pub struct SettingsView {
     /// `fr`, `en`, or null for the system's.
     pub language: Option<String>,
     pub hot_folder: Option<String>,
+    /// The hot folder's recordings never leave this machine.
+    pub hot_folder_confidential: bool,
     /// Whether an API key is stored. The key itself never leaves the keychain.
     pub has_api_key: bool,
     /// The key comes from `LLMAAS_API_KEY` (then Settings cannot change it).
@@ -69,6 +71,7 @@ pub struct SettingsPatch {
     pub history: Option<bool>,
     pub language: Option<String>,
     pub hot_folder: Option<String>,
+    pub hot_folder_confidential: Option<bool>,
 }
 
 impl SettingsPatch {
@@ -106,6 +109,9 @@ impl SettingsPatch {
         }
         if let Some(h) = self.history {
             out.push(("ui.history", h.to_string()));
+        }
+        if let Some(c) = self.hot_folder_confidential {
+            out.push(("ui.hot_folder_confidential", c.to_string()));
         }
         out
     }
@@ -186,6 +192,7 @@ fn view(state: &AppState) -> SettingsView {
         history: s.ui.history,
         language: s.ui.language.clone(),
         hot_folder: s.ui.hot_folder.as_ref().map(|p| p.display().to_string()),
+        hot_folder_confidential: s.ui.hot_folder_confidential,
         has_api_key: state.has_api_key(),
         api_key_from_env: llmaas_setup::api_key_from_env().is_some(),
     }

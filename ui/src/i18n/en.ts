@@ -447,6 +447,7 @@ export const en = {
     themeHint: "Kept on this computer only.",
     hotFolder: "Recordings hot folder",
     chooseHotFolder: "Choose the recordings hot folder",
+    hotFolderConfidential: "Hot folder recordings are confidential (never uploaded)",
     saveAll: "Save changes",
     discard: "Discard changes",
     saved: "Settings saved.",

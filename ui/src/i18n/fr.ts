@@ -447,6 +447,7 @@ export const fr: Dictionary = {
     themeHint: "Conservé sur cet ordinateur uniquement.",
     hotFolder: "Dossier surveillé des enregistrements",
     chooseHotFolder: "Choisir le dossier surveillé des enregistrements",
+    hotFolderConfidential: "Enregistrements du dossier surveillé confidentiels (jamais envoyés)",
     saveAll: "Enregistrer les modifications",
     discard: "Annuler les modifications",
     saved: "Réglages enregistrés.",

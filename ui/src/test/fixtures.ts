@@ -37,6 +37,7 @@ export function settingsView(over: Partial<SettingsView> = {}): SettingsView {
     history: false,
     language: null,
     hotFolder: null,
+    hotFolderConfidential: false,
     hasApiKey: false,
     apiKeyFromEnv: false,
     ...over,

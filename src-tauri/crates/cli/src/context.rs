@@ -55,8 +55,16 @@ impl Ctx {
     }
 
     /// Opens (and on first use creates) the ledger in the data folder.
+    /// A damaged ledger file is moved aside by the ledger; the user is told here.
     pub async fn ledger(&self) -> Result<llmaas_ledger::Ledger, CliError> {
-        Ok(llmaas_ledger::Ledger::open(&self.paths.ledger_file()).await?)
+        let ledger = llmaas_ledger::Ledger::open(&self.paths.ledger_file()).await?;
+        if let Some(moved) = ledger.moved_aside() {
+            eprintln!(
+                "warning: the spend ledger was damaged; it was moved to {} and a new one started",
+                moved.display()
+            );
+        }
+        Ok(ledger)
     }
 
     /// Opens (and on first use creates) the gateway's token store beside the ledger.
@@ -101,7 +109,7 @@ impl Ctx {
             &self.paths,
             &self.settings,
             self.ledger().await?,
-            api_key(),
+            llmaas_router::KeySource::new(api_key),
             Arc::new(engine.clone()),
         )?;
         Ok((router, engine))

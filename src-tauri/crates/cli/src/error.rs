@@ -78,9 +78,10 @@ impl CliError {
             | CliError::Local(llmaas_local::LocalError::ModelNotFound(_))
             | CliError::Router(llmaas_router::RouterError::NoApiKey)
             | CliError::Tokens(TokenError::UnknownName(_)) => Exit::NotFound,
-            CliError::Router(llmaas_router::RouterError::BudgetRefused { .. }) => {
-                Exit::LimitReached
-            }
+            CliError::Router(
+                llmaas_router::RouterError::BudgetRefused { .. }
+                | llmaas_router::RouterError::CapReached { .. },
+            ) => Exit::LimitReached,
             CliError::Secret(SecretError::Unavailable(_) | SecretError::Locked(_)) => {
                 Exit::KeychainUnavailable
             }

@@ -188,3 +188,39 @@ fn images_are_sent_as_data_urls_and_checked_first() {
         "nothing sent for a file that is not an image"
     );
 }
+
+/// A process killed between sending and recording: the provider may bill
+/// the request, so the next start records it, billed at its reservation.
+#[test]
+fn a_killed_chat_is_recorded_as_interrupted_at_the_next_start() {
+    let sim = simulator();
+    sim.handle.set_faults(llmaas_sim::Faults {
+        first_byte_delay: std::time::Duration::from_secs(30),
+        ..llmaas_sim::Faults::default()
+    });
+    let m = Machine::new()
+        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
+        .with("LLMAAS_API_KEY", SIM_KEY);
+    let mut child = m
+        .command(&["chat", "-m", "mistral-small4:119b", "Bonjour"])
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while sim.handle.request_count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the chat never reached the cloud"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let spend = m.run(&["spend", "--json"]).ok().json();
+    assert_eq!(spend["requests"], 1, "{spend}");
+    assert_eq!(spend["interrupted"], 1, "{spend}");
+    assert_eq!(spend["in_flight"], 0, "{spend}");
+    // Billed at the worst case reserved: 1,024 output tokens at 8 €/M and more.
+    assert!(spend["spent"].as_i64().unwrap() > 8_000_000, "{spend}");
+    let human = m.run(&["spend"]).ok().stdout();
+    assert!(human.contains("1 request(s) were interrupted"), "{human}");
+}

@@ -198,6 +198,7 @@ fn row(id: &str, at: &str, model: &str, output: u64, project: Option<&str>) -> U
         ttft_ms: Some(120),
         project: project.map(Into::into),
         estimated: false,
+        caller: None,
     }
 }
 

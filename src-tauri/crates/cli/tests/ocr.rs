@@ -163,3 +163,79 @@ fn unreadable_input_is_a_usage_error_and_nothing_is_sent() {
     assert_eq!(run.code(), 2, "{}", run.stderr());
     assert!(sim.chats().is_empty());
 }
+
+/// With the embedded text model installed, a confidential scan is still
+/// refused before anything is sent: a text model cannot read an image. The
+/// same holds for a confidential chat with an image.
+#[test]
+fn confidential_images_are_refused_even_with_a_local_text_model() {
+    let cache = llmaas_config::Paths::from_platform().unwrap().cache_dir;
+    let Some(model) = common::provisioned(llmaas_local::default_model::chat_default_path(&cache))
+    else {
+        return;
+    };
+    let sim = simulator();
+    let m = sim
+        .machine()
+        .with("LLMAAS_DEFAULT_MODEL", &model.display().to_string());
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(64, 48, image::Rgb([250, 250, 250]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let file = write(&m, "secret.png", &png);
+    let run = m.run(&["ocr", &file, "--confidential"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr().contains(
+            "refused: confidential documents need a local vision model; nothing was sent"
+        ),
+        "{}",
+        run.stderr()
+    );
+    let run = m.run(&[
+        "chat",
+        "--confidential",
+        "--image",
+        &file,
+        "What does it say?",
+    ]);
+    assert_ne!(run.code(), 0, "{}", run.stdout());
+    assert!(
+        run.stderr()
+            .contains("no local vision model: add one, or clear Confidential"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(sim.handle.request_count(), 0, "nothing reached the cloud");
+    let spend = m.run(&["spend", "--json"]).ok().json();
+    assert_eq!(spend["requests"], 0, "refused requests leave no row");
+}
+
+/// Pages in flight at once see each other's reservations: with room for
+/// two pages' worst case in `budget.monthly_limit_eur`, four pages sent in
+/// parallel are two sent and two refused, never four.
+#[test]
+fn parallel_pages_never_pass_the_monthly_limit_together() {
+    let sim = simulator();
+    sim.handle.set_faults(llmaas_sim::Faults {
+        first_byte_delay: std::time::Duration::from_millis(800),
+        ..llmaas_sim::Faults::default()
+    });
+    let m = sim.machine();
+    // A page's worst case: its image's input estimate and 4,096 tokens at
+    // 8 €/M, about 0.035 €.
+    m.run(&["config", "set", "budget.monthly_limit_eur", "0.08"])
+        .ok();
+    let file = write(
+        &m,
+        "long.pdf",
+        &pdf(&(1..=6).map(|n| page(A4, n)).collect::<Vec<_>>()),
+    );
+    let run = m.run(&["ocr", &file, "--parallel", "4"]);
+    assert_ne!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stderr().contains("budget"), "{}", run.stderr());
+    assert_eq!(sim.chats().len(), 2, "{}", run.stderr());
+    let spend = m.run(&["spend", "--json"]).ok().json();
+    assert_eq!(spend["requests"], 2, "{spend}");
+    assert!(spend["spent"].as_i64().unwrap() <= 80_000_000, "{spend}");
+}

@@ -260,10 +260,15 @@ fn confidential_recordings_never_reach_the_cloud() {
     if spoken {
         assert!(text.to_lowercase().contains("confidential"), "{text}");
     }
-    // Not one request left, not one ledger row written.
+    // Not one request left; the local transcription has its ledger row, at
+    // 0 €, with the audio it covered, under the local model's name.
     assert_eq!(sim.handle.request_count(), 0);
-    let spend = m.run(&["spend", "--json"]).ok().json();
-    assert_eq!(spend["requests"], 0, "{spend}");
+    let spend = m.run(&["spend", "--json", "--by", "model"]).ok().json();
+    assert_eq!(spend["requests"], 1, "{spend}");
+    assert_eq!(spend["spent"], 0, "{spend}");
+    assert!(spend["audio_seconds"].as_u64().unwrap() >= 1, "{spend}");
+    let model_name = model.file_stem().unwrap().to_string_lossy().into_owned();
+    assert_eq!(spend["by"][0]["key"], model_name, "{spend}");
 
     // tiny.en takes English only: French is refused before any work.
     if !model.to_string_lossy().contains(".en") {
@@ -336,4 +341,35 @@ fn the_local_speech_model_comes_from_the_settings() {
         .json();
     assert_eq!(rows[0]["route"], "local", "{rows}");
     assert_eq!(sim.handle.request_count(), 0);
+}
+
+/// A recording whose started minutes would pass `budget.monthly_limit_eur`
+/// is refused before its first chunk is sent (`routing.over_budget` is
+/// `refuse`); with `over_budget = local` and a local model it is
+/// transcribed here instead, and counted at 0 €.
+#[test]
+fn a_recording_over_the_budget_is_refused_or_kept_local() {
+    let sim = simulator();
+    let m = machine(&sim).with("LLMAAS_SPEECH_MODEL", "/nonexistent/ggml-tiny.en.bin");
+    m.run(&["config", "set", "budget.monthly_limit_eur", "0.015"])
+        .ok();
+    // Two started minutes: 0.02 €.
+    let file = write(&m, "long.wav", &tone(70));
+    let run = m.run(&["transcribe", &file]);
+    assert_eq!(run.code(), 5, "{}", run.stderr());
+    assert!(run.stderr().contains("budget"), "{}", run.stderr());
+    assert_eq!(transcriptions(&sim), 0, "nothing was sent");
+
+    let Some(model) = speech_model() else { return };
+    let m = m.with("LLMAAS_SPEECH_MODEL", &model.display().to_string());
+    m.run(&["config", "set", "routing.over_budget", "local"])
+        .ok();
+    let rows = m.run(&["--json", "transcribe", &file]).ok().json();
+    assert_eq!(rows[0]["route"], "local", "{rows}");
+    assert_eq!(rows[0]["reason"]["reason"], "over_budget", "{rows}");
+    assert_eq!(transcriptions(&sim), 0);
+    let spend = m.run(&["spend", "--json"]).ok().json();
+    assert_eq!(spend["requests"], 1, "{spend}");
+    assert_eq!(spend["audio_seconds"], 70, "{spend}");
+    assert_eq!(spend["spent"], 0, "{spend}");
 }

@@ -2,10 +2,10 @@
 //! through, and the small JSON endpoints (completions, embeddings, models).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use llmaas_core::{FinishReason, TokenUsage};
+use llmaas_core::{FinishReason, Secret, TokenUsage};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -32,7 +32,8 @@ struct Inner {
     /// `base_url` without its trailing `/`.
     base: String,
     /// `Bearer <key>`, marked sensitive so that hyper and `Debug` hide it.
-    auth: Option<HeaderValue>,
+    /// Replaceable: a key changed while the app runs is picked up.
+    auth: RwLock<Option<HeaderValue>>,
 }
 
 impl fmt::Debug for CloudClient {
@@ -61,6 +62,18 @@ pub(crate) struct Sent {
     pub request_id: String,
 }
 
+/// The `Authorization` value for `key`, hidden from logs.
+fn bearer(key: Option<&Secret>) -> Result<Option<HeaderValue>, CloudError> {
+    let Some(key) = key else { return Ok(None) };
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+        CloudError::InvalidConfig(
+            "the API key holds characters not allowed in an HTTP header".into(),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(Some(value))
+}
+
 /// A fresh request id (UUID v7: time-ordered, so the ledger's index stays compact).
 pub(crate) fn new_request_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -79,19 +92,7 @@ impl CloudClient {
                 ));
             }
         }
-        let auth = match &config.api_key {
-            None => None,
-            Some(key) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
-                    .map_err(|_| {
-                        CloudError::InvalidConfig(
-                            "the API key holds characters not allowed in an HTTP header".into(),
-                        )
-                    })?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-        };
+        let auth = bearer(config.api_key.as_ref())?;
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("llmaas-desktop/", env!("CARGO_PKG_VERSION")))
@@ -102,7 +103,7 @@ impl CloudClient {
                 http,
                 config,
                 base,
-                auth,
+                auth: RwLock::new(auth),
             }),
         })
     }
@@ -114,7 +115,29 @@ impl CloudClient {
 
     /// Whether a key is configured (not whether the provider accepts it).
     pub fn has_key(&self) -> bool {
-        self.inner.auth.is_some()
+        self.auth().is_some()
+    }
+
+    fn auth(&self) -> Option<HeaderValue> {
+        self.inner
+            .auth
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Uses `key` from the next call on (the user stored a new one, or
+    /// cleared it). Returns whether it differs from the key in use.
+    pub fn replace_key(&self, key: Option<&Secret>) -> Result<bool, CloudError> {
+        let new = bearer(key)?;
+        let mut auth = self
+            .inner
+            .auth
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let changed = *auth != new;
+        *auth = new;
+        Ok(changed)
     }
 
     /// The settings the client was made with.
@@ -130,7 +153,7 @@ impl CloudClient {
         call: &Call<'_>,
         build: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<Sent, CloudError> {
-        let auth = self.inner.auth.clone().ok_or(CloudError::NoApiKey)?;
+        let auth = self.auth().ok_or(CloudError::NoApiKey)?;
         let config = &self.inner.config;
         let url = format!("{}{}", self.inner.base, call.path);
         let mut backoff = Backoff::new(config.retry);

@@ -131,6 +131,8 @@ pub struct UiSettings {
     /// A folder whose new recordings the window transcribes on its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hot_folder: Option<PathBuf>,
+    /// The hot folder's recordings are confidential: never uploaded.
+    pub hot_folder_confidential: bool,
 }
 
 /// Everything in `settings.toml`.
@@ -184,6 +186,10 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "ui.hot_folder",
         "folder the window transcribes new recordings from",
+    ),
+    (
+        "ui.hot_folder_confidential",
+        "the hot folder's recordings never leave this machine: true or false",
     ),
 ];
 
@@ -287,6 +293,7 @@ impl Settings {
             "ui.history" => Some(self.ui.history.to_string()),
             "ui.language" => self.ui.language.clone(),
             "ui.hot_folder" => self.ui.hot_folder.as_ref().map(|p| p.display().to_string()),
+            "ui.hot_folder_confidential" => Some(self.ui.hot_folder_confidential.to_string()),
             _ => return Err(ConfigError::UnknownKey(key.to_owned())),
         })
     }
@@ -344,6 +351,11 @@ impl Settings {
                     .parse()
                     .map_err(|_| invalid("expected true or false".into()))?;
             }
+            "ui.hot_folder_confidential" => {
+                self.ui.hot_folder_confidential = value
+                    .parse()
+                    .map_err(|_| invalid("expected true or false".into()))?;
+            }
             "ui.language" => self.ui.language = opt(),
             "ui.hot_folder" => self.ui.hot_folder = opt().map(PathBuf::from),
             _ => return Err(ConfigError::UnknownKey(key.to_owned())),
@@ -380,6 +392,7 @@ mod tests {
             ("ui.history", "true"),
             ("ui.language", "fr"),
             ("ui.hot_folder", "/data/meetings"),
+            ("ui.hot_folder_confidential", "true"),
         ] {
             s.set(k, v).unwrap();
         }

@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ModelId;
+use crate::{Capability, ModelId};
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -175,6 +175,20 @@ impl ChatRequest {
     }
 
     /// `max_tokens`, or the provider's default.
+    /// What a model must be able to do to answer this request: chat, and
+    /// vision when a message carries an image, tools when tools may be
+    /// called. The router sends a request local only to a model that can.
+    pub fn needs(&self) -> Vec<Capability> {
+        let mut needs = vec![Capability::Chat];
+        if self.messages.iter().any(Message::has_image) {
+            needs.push(Capability::Vision);
+        }
+        if !self.tools.is_empty() && self.tool_choice != Some(ToolChoice::None) {
+            needs.push(Capability::Tools);
+        }
+        needs
+    }
+
     pub fn max_output_tokens(&self) -> u32 {
         self.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)
     }
@@ -350,6 +364,14 @@ pub type EventStream =
 pub trait ChatBackend: Send + Sync + fmt::Debug {
     /// Whether this backend can serve `model` now (a local engine: the file is there).
     fn serves(&self, model: &ModelId) -> bool;
+
+    /// Whether `model` can do `capability`. By default a text chat model:
+    /// chat and tool calls, no images, no embeddings, no audio. A backend
+    /// that runs vision models says so, model by model.
+    fn supports(&self, model: &ModelId, capability: Capability) -> bool {
+        let _ = model;
+        matches!(capability, Capability::Chat | Capability::Tools)
+    }
 
     fn chat(&self, request: ChatRequest) -> EventStream;
 }

@@ -145,8 +145,7 @@ fn main() {
         );
 
         let rows = router.ledger().count().await.unwrap() - rows_before;
-        let month = llmaas_gateway::month_of(chrono::Utc::now());
-        let caller = tokens.list(&month).await.unwrap()[0].requests;
+        let caller = tokens.list(router.ledger(), chrono::Utc::now()).await.unwrap()[0].requests;
         println!("  ledger rows for the measured run: {rows} (requests sent: {n}); caller's requests this month: {caller}");
         assert_eq!(rows, n as u64, "every request through the gateway has exactly one ledger row");
         assert_eq!(caller, (n + warm) as u64, "every request is metered for its caller");

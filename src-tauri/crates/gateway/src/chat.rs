@@ -1,11 +1,10 @@
 //! `POST /v1/chat/completions`: routed through the router, answered in the
 //! provider's shape, whole or as SSE chunks.
 //!
-//! Each request's [`ChatHandle`] is read by a task of its own (the pump),
-//! which meters the caller's spend when the router's summary arrives, whether
-//! or not the caller is still there. When the caller goes away (the response
-//! body is dropped) the pump cancels the routed request at once: the router
-//! then records what was produced, and the pump the caller's share of it.
+//! Each request's [`ChatHandle`] is read by a task of its own (the pump).
+//! When the caller goes away (the response body is dropped) the pump
+//! cancels the routed request at once: the router then records what was
+//! produced, on a row that names the caller.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -94,7 +93,7 @@ pub(crate) async fn handle(st: Arc<AppState>, call: Call, bytes: Bytes) -> Respo
         model: handle.model.clone(),
         created: chrono::Utc::now().timestamp(),
     };
-    let mut rx = spawn_pump(st, call, handle);
+    let mut rx = spawn_pump(handle);
     // The status line waits for the first event: a request the backend refused
     // before answering gets the matching HTTP error, not a 200 and an error chunk.
     let first = loop {
@@ -130,11 +129,7 @@ pub(crate) async fn handle(st: Arc<AppState>, call: Call, bytes: Bytes) -> Respo
 
 /// Reads the handle to its end, meters the summary, and forwards events
 /// while someone listens.
-fn spawn_pump(
-    st: Arc<AppState>,
-    call: Call,
-    mut handle: ChatHandle,
-) -> mpsc::Receiver<RouterEvent> {
+fn spawn_pump(mut handle: ChatHandle) -> mpsc::Receiver<RouterEvent> {
     let (tx, rx) = mpsc::channel(PUMP_DEPTH);
     tokio::spawn(async move {
         let mut tx = Some(tx);
@@ -152,9 +147,6 @@ fn spawn_pump(
                 None => handle.next().await,
             };
             let Some(event) = event else { break };
-            if let RouterEvent::Finished(summary) = &event {
-                st.meter(&call.caller, summary.cost).await;
-            }
             if let Some(sender) = &tx
                 && sender.send(event).await.is_err()
             {

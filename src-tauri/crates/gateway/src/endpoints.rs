@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use llmaas_cloud::{CompletionRequest, Task, TranscriptionRequest};
 use llmaas_core::{ModelId, Route};
-use llmaas_router::{RouterError, Summary};
+use llmaas_router::Summary;
 use serde_json::{Map, Value, json};
 
 use crate::chat::{Meta, set_cost, usage};
@@ -29,15 +29,6 @@ const LIVE_MODELS_WAIT: Duration = Duration::from_secs(3);
 
 fn respond(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
-}
-
-/// A router failure as an answer; a backend failure still left a ledger row,
-/// so it counts as one of the caller's requests (at no cost).
-async fn failed(st: &AppState, call: &Call, e: &RouterError, model: &ModelId) -> ApiError {
-    if matches!(e, RouterError::Backend(_)) {
-        st.meter(&call.caller, llmaas_core::Money::ZERO).await;
-    }
-    ApiError::from_router(e, model)
 }
 
 /// A JSON answer with the route, row id and cost headers.
@@ -87,9 +78,8 @@ async fn completions_inner(st: &AppState, call: &Call, bytes: &[u8]) -> Result<R
     let model_id = ModelId::new(model);
     let done = match st.router.complete(request, call.options()).await {
         Ok(done) => done,
-        Err(e) => return Err(failed(st, call, &e, &model_id).await),
+        Err(e) => return Err(ApiError::from_router(&e, &model_id)),
     };
-    st.meter(&call.caller, done.summary.cost).await;
     let s = &done.summary;
     let finish = if max_tokens.is_some_and(|m| s.usage.output_tokens >= u64::from(m)) {
         "length"
@@ -158,9 +148,8 @@ async fn embeddings_inner(st: &AppState, call: &Call, bytes: &[u8]) -> Result<Re
     };
     let done = match st.router.embed(&model, &inputs, call.options()).await {
         Ok(done) => done,
-        Err(e) => return Err(failed(st, call, &e, &model).await),
+        Err(e) => return Err(ApiError::from_router(&e, &model)),
     };
-    st.meter(&call.caller, done.summary.cost).await;
     let data: Vec<Value> = done
         .vectors
         .iter()
@@ -266,9 +255,8 @@ async fn transcriptions_inner(
         .await
     {
         Ok(done) => done,
-        Err(e) => return Err(failed(st, call, &e, &model_id).await),
+        Err(e) => return Err(ApiError::from_router(&e, &model_id)),
     };
-    st.meter(&call.caller, done.summary.cost).await;
     let t = &done.transcription;
     let duration = t.segments.iter().map(|s| s.end).fold(0.0_f64, f64::max);
     let body = json!({
@@ -406,10 +394,7 @@ async fn live_models(st: &AppState) -> Vec<llmaas_cloud::LiveModel> {
     {
         return list;
     }
-    let Some(cloud) = st.router.cloud().filter(|c| c.has_key()) else {
-        return Vec::new();
-    };
-    let list = match tokio::time::timeout(LIVE_MODELS_WAIT, cloud.models()).await {
+    let list = match tokio::time::timeout(LIVE_MODELS_WAIT, st.router.live_models()).await {
         Ok(Ok(list)) => list,
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "the cloud's model list is unavailable");

@@ -55,6 +55,9 @@ pub enum TokenError {
     Database(#[from] sqlx::Error),
     #[error("the token store's schema could not be brought up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The callers' spend is read from the ledger.
+    #[error("the spend ledger failed: {0}")]
+    Ledger(#[from] llmaas_ledger::LedgerError),
 }
 
 /// An HTTP error answer: status plus `{"error":{"message","type","param"?,"code"?}}`.
@@ -175,7 +178,14 @@ impl ApiError {
     /// owner hunting for a fault that is not theirs.
     pub fn from_router(error: &RouterError, model: &ModelId) -> ApiError {
         match error {
-            RouterError::BudgetRefused { .. } => ApiError::rate_limited(None),
+            RouterError::BudgetRefused { .. } | RouterError::CapReached { .. } => {
+                ApiError::rate_limited(None)
+            }
+            RouterError::Unmetered(_) => ApiError::upstream(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "gateway_ledger_unavailable",
+                "The gateway cannot record requests in its spend ledger right now, so it sends none to the cloud; try again later.",
+            ),
             RouterError::NoApiKey => ApiError::upstream(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "gateway_no_provider_key",

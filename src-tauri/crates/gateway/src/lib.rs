@@ -37,4 +37,6 @@ pub use error::{GatewayError, RATE_LIMIT_MESSAGE, TokenError};
 pub use server::{
     BoundGateway, CONFIDENTIAL_HEADER, DEFAULT_PORT, Gateway, GatewayOptions, TlsFiles,
 };
-pub use tokens::{Caller, NewToken, TOKEN_FILE, TOKEN_PREFIX, TokenInfo, TokenStore, month_of};
+pub use tokens::{
+    Caller, NewToken, TOKEN_FILE, TOKEN_PREFIX, TokenInfo, TokenStore, caller_id, month_of,
+};

@@ -17,15 +17,19 @@ use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use llmaas_core::{ModelId, Money};
+use llmaas_core::ModelId;
 use llmaas_router::{RequestOptions, Router};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::{ApiError, GatewayError};
-use crate::tokens::{Caller, TokenStore, month_of};
+use crate::tokens::{Caller, TokenStore, caller_id};
 use crate::{chat, endpoints, tls};
+
+/// How long shutdown waits for the rows of requests still in flight after
+/// the connections are closed.
+const ROW_GRACE: Duration = Duration::from_secs(10);
 
 /// The port `llmaas serve` listens on by default.
 pub const DEFAULT_PORT: u16 = 8765;
@@ -82,6 +86,7 @@ pub struct Gateway {
 
 /// A gateway listening on its address (known even when the port was 0).
 pub struct BoundGateway {
+    router: Router,
     listener: TcpListener,
     addr: SocketAddr,
     acceptor: Option<TlsAcceptor>,
@@ -99,17 +104,6 @@ pub(crate) struct AppState {
     pub live_models: Mutex<Option<(Instant, Vec<llmaas_cloud::LiveModel>)>>,
 }
 
-impl AppState {
-    /// Adds a request and its cost to the caller's month. A failure is logged,
-    /// not returned: the answer is already on its way, and the ledger has the row.
-    pub async fn meter(&self, caller: &Caller, cost: Money) {
-        let month = month_of(chrono::Utc::now());
-        if let Err(e) = self.tokens.add_spend(caller.id, &month, cost).await {
-            tracing::error!(caller = %caller.name, %cost, error = %e, "caller spend not recorded");
-        }
-    }
-}
-
 /// One authenticated request: who calls, and what they asked of the route.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
@@ -118,7 +112,8 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    /// The router's options: the token's project and policy.
+    /// The router's options: the token's project, policy and cap (checked
+    /// and reserved by the router with the tier's limits).
     pub fn options(&self) -> RequestOptions {
         RequestOptions {
             policy: self.caller.policy,
@@ -126,6 +121,10 @@ impl Call {
             project: self.caller.project.clone(),
             cancel: None,
             kind: None,
+            caller: Some(llmaas_router::Caller {
+                id: caller_id(self.caller.id),
+                monthly_cap: self.caller.cap,
+            }),
         }
     }
 }
@@ -150,6 +149,7 @@ impl Gateway {
             .local_addr()
             .map_err(|source| GatewayError::Bind { addr, source })?;
         let grace = self.options.shutdown_grace;
+        let router = self.router.clone();
         let app = app(Arc::new(AppState {
             router: self.router,
             tokens: self.tokens,
@@ -157,6 +157,7 @@ impl Gateway {
             live_models: Mutex::new(None),
         }));
         Ok(BoundGateway {
+            router,
             listener,
             addr,
             acceptor,
@@ -260,6 +261,14 @@ impl BoundGateway {
                 tracing::warn!(grace_s = self.grace.as_secs(), "gateway: open requests cut at the end of the grace period");
             }
         }
+        // The cut requests' rows, and those of requests whose callers left,
+        // are written by the router's tasks: wait for them (bounded).
+        if !self.router.shutdown(ROW_GRACE).await {
+            tracing::error!(
+                in_flight = self.router.in_flight(),
+                "gateway: requests still in flight at exit; the next start records them as interrupted"
+            );
+        }
     }
 }
 
@@ -321,13 +330,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Every `/v1` request passes here: a live token (else 401), and for work
-/// that costs, the caller's own monthly cap (else the provider's 429).
-///
-/// The cap is checked against what the caller spent so far, not against the
-/// worst case of the request at hand: the router's guard already prices the
-/// worst case against the tier, and a cap is an allocation between callers,
-/// so one request may pass it by its own cost (per request in flight) once.
+/// Every `/v1` request passes here: a live token, else 401. The caller's
+/// own monthly cap is the router's to police: it reserves each request's
+/// worst case against the cap and the tier in one ledger transaction, so a
+/// crowd of requests at once cannot pass it together.
 async fn gate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let caller = match bearer(req.headers()) {
         Some(token) => match st.tokens.authenticate(token).await {
@@ -342,25 +348,6 @@ async fn gate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> 
     let Some(caller) = caller else {
         return ApiError::unauthorized().into_response();
     };
-    if req.method() == Method::POST
-        && let Some(cap) = caller.cap
-    {
-        match st
-            .tokens
-            .spent(caller.id, &month_of(chrono::Utc::now()))
-            .await
-        {
-            Ok((spent, _)) if spent >= cap => {
-                tracing::info!(caller = %caller.name, %spent, %cap, "caller's monthly cap reached");
-                return ApiError::rate_limited(None).into_response();
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "token store");
-                return ApiError::internal("The gateway's token store failed.").into_response();
-            }
-        }
-    }
     let confidential = req
         .headers()
         .get(CONFIDENTIAL_HEADER)

@@ -1,5 +1,6 @@
-//! The callers' bearer tokens and what each spent, in `gateway.sqlite3`
-//! beside the ledger (SQLite, WAL, `migrations/`).
+//! The callers' bearer tokens, in `gateway.sqlite3` beside the ledger
+//! (SQLite, WAL, `migrations/`). What each caller spent is read from the
+//! ledger, whose rows carry the caller ([`caller_id`]).
 //!
 //! A token is `llmg_` and 64 hex digits (two UUID v4s: 244 random bits); only
 //! its SHA-256 is stored, so the file gives no token away. A fast hash is
@@ -9,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Local, TimeZone as _, Utc};
+use std::collections::HashMap;
+
 use llmaas_core::{Money, RoutePolicy, Secret};
+use llmaas_ledger::{Ledger, TimeRange};
 use sha2::{Digest as _, Sha256};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row as _, SqlitePool};
@@ -147,19 +151,33 @@ impl TokenStore {
         Ok((Secret::new(token), info))
     }
 
-    /// Every token, live and revoked, with its spend in `month` (`YYYY-MM`).
-    pub async fn list(&self, month: &str) -> Result<Vec<TokenInfo>, TokenError> {
+    /// Every token, live and revoked, with its spend in the month of `at`
+    /// (local time), read from the ledger, where each caller's rows are.
+    pub async fn list(
+        &self,
+        ledger: &Ledger,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<TokenInfo>, TokenError> {
+        let month = month_of(at);
+        let range = TimeRange::month_of(&at.with_timezone(&Local));
+        let by_caller: HashMap<String, (Money, u64)> = ledger
+            .caller_spend(range)
+            .await?
+            .into_iter()
+            .map(|(caller, cost, n)| (caller, (cost, n)))
+            .collect();
         let rows = sqlx::query(
-            "SELECT t.name, t.project, t.policy, t.cap_nanos, t.created_ms, t.revoked_ms, \
-                    coalesce(s.cost_nanos, 0) AS cost, coalesce(s.requests, 0) AS requests \
-             FROM tokens t LEFT JOIN token_spend s ON s.token_id = t.id AND s.month = ? \
-             ORDER BY t.revoked_ms IS NOT NULL, t.name, t.id",
+            "SELECT id, name, project, policy, cap_nanos, created_ms, revoked_ms FROM tokens \
+             ORDER BY revoked_ms IS NOT NULL, name, id",
         )
-        .bind(month)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
+                let (spent, requests) = by_caller
+                    .get(&caller_id(r.try_get("id")?))
+                    .copied()
+                    .unwrap_or((Money::ZERO, 0));
                 Ok(TokenInfo {
                     name: r.try_get("name")?,
                     project: r.try_get("project")?,
@@ -169,9 +187,9 @@ impl TokenStore {
                         .map(Money::from_nanos),
                     created_at: from_ms(r.try_get("created_ms")?),
                     revoked_at: r.try_get::<Option<i64>, _>("revoked_ms")?.map(from_ms),
-                    month: month.to_owned(),
-                    spent: Money::from_nanos(r.try_get("cost")?),
-                    requests: u64::try_from(r.try_get::<i64, _>("requests")?).unwrap_or(0),
+                    month: month.clone(),
+                    spent,
+                    requests,
                 })
             })
             .collect()
@@ -218,48 +236,15 @@ impl TokenStore {
         .transpose()
     }
 
-    /// What the caller spent in `month`, and in how many requests.
-    pub async fn spent(&self, token_id: i64, month: &str) -> Result<(Money, u64), TokenError> {
-        let row = sqlx::query(
-            "SELECT cost_nanos, requests FROM token_spend WHERE token_id = ? AND month = ?",
-        )
-        .bind(token_id)
-        .bind(month)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(match row {
-            Some(r) => (
-                Money::from_nanos(r.try_get("cost_nanos")?),
-                u64::try_from(r.try_get::<i64, _>("requests")?).unwrap_or(0),
-            ),
-            None => (Money::ZERO, 0),
-        })
-    }
-
-    /// Adds one request and its cost to the caller's month, in one statement.
-    pub async fn add_spend(
-        &self,
-        token_id: i64,
-        month: &str,
-        cost: Money,
-    ) -> Result<(), TokenError> {
-        sqlx::query(
-            "INSERT INTO token_spend (token_id, month, cost_nanos, requests) VALUES (?, ?, ?, 1) \
-             ON CONFLICT (token_id, month) DO UPDATE SET \
-               cost_nanos = cost_nanos + excluded.cost_nanos, requests = requests + 1",
-        )
-        .bind(token_id)
-        .bind(month)
-        .bind(cost.nanos())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// Closes every connection.
     pub async fn close(self) {
         self.pool.close().await;
     }
+}
+
+/// The caller id a token's requests carry on their ledger rows.
+pub fn caller_id(token_id: i64) -> String {
+    format!("token:{token_id}")
 }
 
 /// The calendar month of `at` in local time, `YYYY-MM`, as the ledger's months are.
@@ -294,6 +279,25 @@ fn from_ms(ms: i64) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(id: &str, caller: &Caller, nanos: i64) -> llmaas_ledger::UsageRecord {
+        llmaas_ledger::UsageRecord {
+            id: id.into(),
+            at: Utc::now(),
+            route: llmaas_core::Route::Cloud,
+            model: llmaas_core::ModelId::new("gpt-oss:120b"),
+            kind: llmaas_core::RequestKind::Chat,
+            status: llmaas_core::RequestStatus::Done,
+            usage: llmaas_core::Usage::default(),
+            cost: Money::from_nanos(nanos),
+            price_era: "2026-05".into(),
+            latency_ms: None,
+            ttft_ms: None,
+            project: None,
+            estimated: false,
+            caller: Some(caller_id(caller.id)),
+        }
+    }
 
     #[tokio::test]
     async fn create_authenticate_spend_revoke() {
@@ -334,22 +338,18 @@ mod tests {
         assert!(store.authenticate("llmg_nope").await.unwrap().is_none());
         assert!(store.authenticate("sk-test").await.unwrap().is_none());
 
-        let month = month_of(Utc::now());
-        store
-            .add_spend(caller.id, &month, Money::from_nanos(10))
+        // Spend is what the ledger's rows of this caller add up to.
+        let ledger = Ledger::open(dir.path().join("ledger.sqlite3"))
             .await
             .unwrap();
-        store
-            .add_spend(caller.id, &month, Money::from_nanos(5))
-            .await
-            .unwrap();
-        assert_eq!(
-            store.spent(caller.id, &month).await.unwrap(),
-            (Money::from_nanos(15), 2)
-        );
-        let list = store.list(&month).await.unwrap();
+        for (id, nanos) in [("a", 10), ("b", 5)] {
+            ledger.record(&row(id, &caller, nanos)).await.unwrap();
+        }
+        let list = store.list(&ledger, Utc::now()).await.unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].requests, 2);
+        assert_eq!(list[0].spent, Money::from_nanos(15));
+        assert_eq!(list[0].month, month_of(Utc::now()));
 
         // The file holds the hash, never the token.
         let bytes = std::fs::read(store.path()).unwrap();
@@ -363,7 +363,7 @@ mod tests {
         ));
         // The name is free again; the revoked one stays listed.
         store.create(&new).await.unwrap();
-        let list = store.list(&month).await.unwrap();
+        let list = store.list(&ledger, Utc::now()).await.unwrap();
         assert_eq!(list.len(), 2);
         assert!(list[0].revoked_at.is_none() && list[1].revoked_at.is_some());
     }

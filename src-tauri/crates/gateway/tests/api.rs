@@ -87,7 +87,7 @@ async fn chat_whole_and_streamed_match_the_simulator() {
     assert_eq!(env.rows().await, 2);
     let callers = env
         .tokens
-        .list(&llmaas_gateway::month_of(chrono::Utc::now()))
+        .list(env.router.ledger(), chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(callers[0].requests, 2);
@@ -344,16 +344,18 @@ async fn the_guard_and_the_callers_cap_answer_the_providers_429() {
     assert_eq!(env.sim.request_count(), sent_before, "nothing was sent");
     assert_eq!(env.rows().await, 0);
 
-    // A caller's own cap: the first request passes it, the next is refused.
+    // A caller's own cap holds each request's worst case: 1,000 output
+    // tokens (0.008 €) fit in 0.01 €, 1,300 (0.0104 €) do not.
     let capped = env
         .token_with(NewToken {
             name: "capped".into(),
             project: Some("team-a".into()),
             policy: Some(RoutePolicy::Cloud),
-            cap: Some(Money::from_nanos(1)),
+            cap: Some(Money::from_nanos(10_000_000)),
         })
         .await;
-    let small = user(CHAT_MODEL, "hi");
+    let mut small = user(CHAT_MODEL, "hi");
+    small["max_tokens"] = json!(1_000);
     let resp = env.post_as(&capped, "/chat/completions", &small).await;
     assert_eq!(resp.status(), 200);
     let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
@@ -363,12 +365,20 @@ async fn the_guard_and_the_callers_cap_answer_the_providers_429() {
         Some("team-a"),
         "the token's project is on the row"
     );
-    let resp = env.post_as(&capped, "/chat/completions", &small).await;
+    let mut large = small.clone();
+    large["max_tokens"] = json!(1_300);
+    let sent_before = env.sim.request_count();
+    let resp = env.post_as(&capped, "/chat/completions", &large).await;
     assert_eq!(resp.status(), 429);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["message"], RATE_LIMIT_MESSAGE);
+    assert_eq!(
+        env.sim.request_count(),
+        sent_before,
+        "refused before sending"
+    );
     // Other callers are not held back by it.
-    assert_eq!(env.post("/chat/completions", &small).await.status(), 200);
+    assert_eq!(env.post("/chat/completions", &large).await.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

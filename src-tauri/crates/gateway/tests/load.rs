@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use common::{CHAT_MODEL, Setup, chunks, events, joined, user};
 use futures_util::StreamExt as _;
-use llmaas_core::Tier;
+use llmaas_core::{Money, Tier};
+use llmaas_gateway::NewToken;
+use llmaas_ledger::TimeRange;
 use llmaas_sim::SimConfig;
 use serde_json::json;
 
@@ -91,10 +93,82 @@ async fn a_thousand_concurrent_streams_all_complete_and_are_all_recorded() {
         STREAMS as u64,
         "one ledger row per request"
     );
-    let month = llmaas_gateway::month_of(chrono::Utc::now());
-    assert_eq!(
-        env.tokens.list(&month).await.unwrap()[0].requests,
-        STREAMS as u64
-    );
+    let listed = env.tokens.list(env.router.ledger(), chrono::Utc::now());
+    assert_eq!(listed.await.unwrap()[0].requests, STREAMS as u64);
     assert_eq!(env.sim.stream_stats().completed, STREAMS as u64);
+}
+
+/// The issue that started the gate: a crowd of callers on one capped token
+/// spent six times its cap, since each request only saw the rows already
+/// written. Now each one's worst case is reserved against the cap in the
+/// same transaction as the check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_requests_on_a_capped_token_spend_at_most_the_cap() {
+    raise_open_files();
+    let env = Setup {
+        sim: SimConfig {
+            tier: Tier::MonthlyInvoicing,
+            ..SimConfig::default()
+        },
+        ..Setup::default()
+    }
+    .start()
+    .await;
+    // A long prompt echoed back: each answer costs nearly its worst case
+    // (about 0.018 € of output, 0.02 € reserved), so the cap holds ~5.
+    let prompt = (0..1_800)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cap = Money::from_nanos(110_000_000);
+    let token = env
+        .token_with(NewToken {
+            name: "crowd".into(),
+            cap: Some(cap),
+            ..NewToken::default()
+        })
+        .await;
+    let tasks = (0..200).map(|_| {
+        let (http, url, token) = (
+            env.http.clone(),
+            format!("{}/chat/completions", env.url),
+            token.clone(),
+        );
+        let mut req = user(CHAT_MODEL, &prompt);
+        req["max_tokens"] = json!(2_000);
+        tokio::spawn(async move {
+            let resp = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&req)
+                .send()
+                .await
+                .unwrap();
+            resp.status().as_u16()
+        })
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let ok = statuses.iter().filter(|&&s| s == 200).count();
+    let limited = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(ok + limited, 200, "{statuses:?}");
+    assert!((3..=7).contains(&ok), "{ok} answered");
+    let month = TimeRange::month_of(&chrono::Local::now());
+    let ledger = env.router.ledger();
+    let spent = ledger.spent(month).await.unwrap();
+    assert!(spent <= cap, "spent {spent}, cap {cap}");
+    assert!(spent > Money::ZERO);
+    assert_eq!(
+        ledger.count().await.unwrap(),
+        ok as u64,
+        "one row per request sent"
+    );
+    assert_eq!(env.sim.request_count(), ok, "the refused were never sent");
+    let listed = env.tokens.list(ledger, chrono::Utc::now()).await.unwrap();
+    let crowd = listed.iter().find(|t| t.name == "crowd").unwrap();
+    assert_eq!(crowd.spent, spent, "the caller's spend is the ledger's sum");
+    assert_eq!(crowd.requests, ok as u64);
 }

@@ -183,12 +183,92 @@ async fn a_client_that_hangs_up_cancels_the_routed_request() {
     assert!(row.usage.output_tokens < 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(env.sim.stream_stats().aborted_by_client, 1);
-    let month = llmaas_gateway::month_of(chrono::Utc::now());
-    assert_eq!(
-        env.tokens.list(&month).await.unwrap()[0].requests,
-        1,
-        "metered too"
+    let listed = env.tokens.list(env.router.ledger(), chrono::Utc::now());
+    assert_eq!(listed.await.unwrap()[0].requests, 1, "metered too");
+}
+
+/// An SDK that times out while the provider is still answering: the
+/// request was sent and will be billed, so its row must be written anyway,
+/// on every endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_times_out_on_any_endpoint_still_leaves_its_row() {
+    let env = Setup {
+        sim: SimConfig {
+            faults: Faults {
+                first_byte_delay: Duration::from_millis(600),
+                ..Faults::default()
+            },
+            ..SimConfig::default()
+        },
+        ..Setup::default()
+    }
+    .start()
+    .await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let post = |path: &str, body: Value| {
+        impatient
+            .post(format!("{}{path}", env.url))
+            .bearer_auth(&env.token)
+            .json(&body)
+            .send()
+    };
+    let completion = json!({"model": CHAT_MODEL, "prompt": "Once upon a time", "max_tokens": 20});
+    assert!(
+        post("/completions", completion)
+            .await
+            .unwrap_err()
+            .is_timeout()
     );
+    let embedding = json!({"model": "granite-embedding:278m", "input": ["un", "deux"]});
+    assert!(
+        post("/embeddings", embedding)
+            .await
+            .unwrap_err()
+            .is_timeout()
+    );
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(llmaas_sim::media::silent_wav(5, 8000))
+            .file_name("a.wav")
+            .mime_str("audio/wav")
+            .unwrap(),
+    );
+    let sent = impatient
+        .post(format!("{}/audio/transcriptions", env.url))
+        .bearer_auth(&env.token)
+        .multipart(form)
+        .send()
+        .await;
+    assert!(sent.unwrap_err().is_timeout());
+    let ledger = env.router.ledger();
+    for _ in 0..100 {
+        if ledger.count().await.unwrap() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let month = llmaas_ledger::TimeRange::month_of(&chrono::Local::now());
+    let mut kinds = Vec::new();
+    let mut csv = Vec::new();
+    ledger.export_csv(month, &mut csv).await.unwrap();
+    for line in String::from_utf8(csv).unwrap().lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        kinds.push((cells[5].to_owned(), cells[6].to_owned()));
+    }
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("completion".to_owned(), "done".to_owned()),
+            ("embedding".to_owned(), "done".to_owned()),
+            ("transcription".to_owned(), "done".to_owned()),
+        ],
+        "each request the provider served has its row"
+    );
+    assert_eq!(ledger.in_flight_count().await.unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

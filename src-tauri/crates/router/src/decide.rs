@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use llmaas_core::{ModelId, Route, RoutePolicy};
+use llmaas_core::{Capability, ModelId, Route, RoutePolicy};
 use serde::{Deserialize, Serialize};
 
 use crate::RouterError;
@@ -41,6 +41,9 @@ pub(crate) struct Situation {
     pub model: ModelStatus,
     /// A local engine is there and has a model to run this request with.
     pub local_ready: bool,
+    /// When no local model can take it although one is installed: what the
+    /// request needs that the local model cannot do (vision, say).
+    pub missing: Option<Capability>,
 }
 
 /// Why a request went where it went. Shown to the user with every answer.
@@ -111,12 +114,16 @@ impl fmt::Display for RouteReason {
 pub(crate) fn decide(s: &Situation) -> Result<RouteReason, RouterError> {
     let local = |reason: RouteReason| {
         if s.local_ready {
-            Ok(reason)
-        } else {
-            Err(RouterError::NoLocalEngine {
-                why: reason.to_string(),
-            })
+            return Ok(reason);
         }
+        let why = match (s.missing, &reason) {
+            (Some(cap), RouteReason::Confidential) => {
+                format!("no local {cap} model: add one, or clear Confidential")
+            }
+            (Some(cap), _) => format!("no local {cap} model: add one, or use the cloud"),
+            (None, _) => reason.to_string(),
+        };
+        Err(RouterError::NoLocalEngine { why })
     };
     if s.confidential {
         // Rule 1, above any policy: a confidential request never reaches the cloud.
@@ -177,7 +184,36 @@ mod tests {
             cloud: CloudState::Ready,
             model: ModelStatus::Live,
             local_ready: true,
+            missing: None,
         }
+    }
+
+    #[test]
+    fn a_local_model_that_cannot_see_is_no_local_route_for_an_image() {
+        let blind = |policy| Situation {
+            local_ready: false,
+            missing: Some(Capability::Vision),
+            ..situation(policy)
+        };
+        let confidential = Situation {
+            confidential: true,
+            ..blind(RoutePolicy::Auto)
+        };
+        let err = decide(&confidential).unwrap_err().to_string();
+        assert!(
+            err.contains("no local vision model: add one, or clear Confidential"),
+            "{err}"
+        );
+        let err = decide(&blind(RoutePolicy::Local)).unwrap_err().to_string();
+        assert!(
+            err.contains("no local vision model: add one, or use the cloud"),
+            "{err}"
+        );
+        // Auto takes the cloud, which can.
+        assert_eq!(
+            decide(&blind(RoutePolicy::Auto)).unwrap(),
+            RouteReason::AutoCloud
+        );
     }
 
     #[test]

@@ -8,16 +8,16 @@ use std::time::Instant;
 
 use futures_util::StreamExt as _;
 use llmaas_core::{
-    BackendError, ChatEvent, ChatRequest, EventStream, FinishReason, Money, RequestKind,
-    RequestStatus, Route, RoutePolicy, TokenUsage, Usage, estimate_tokens,
+    BackendError, ChatEvent, ChatRequest, EventStream, FinishReason, Money, RequestStatus, Route,
+    RoutePolicy, TokenUsage, Usage, estimate_tokens,
 };
-use llmaas_ledger::{Decision, UsageRecord};
+use llmaas_ledger::Decision;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::decide::RouteReason;
-use crate::record::record_row;
+use crate::flight::{Flight, Outcome};
 use crate::router::{Plan, Router};
 
 /// Events can pile up this far ahead of a slow reader before the backend waits.
@@ -153,14 +153,14 @@ pub(crate) struct Drive {
     pub policy: RoutePolicy,
     pub request: ChatRequest,
     pub plan: Plan,
-    pub project: Option<String>,
-    pub kind: RequestKind,
+    /// The request's reservation; settled into its row at the end.
+    pub flight: Flight,
     pub cancel: CancellationToken,
 }
 
 pub(crate) fn spawn_drive(drive: Drive) -> ChatHandle {
     let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = drive.flight.id().to_owned();
     let handle = ChatHandle {
         id: id.clone(),
         route: drive.plan.reason.route(),
@@ -204,6 +204,7 @@ async fn run(d: Drive, id: String, tx: mpsc::Sender<RouterEvent>) {
         let next = tokio::select! {
             biased;
             () = d.cancel.cancelled() => break End::Cancelled,
+            () = d.router.inner.stop.cancelled() => break End::Cancelled,
             () = tx.closed() => break End::Cancelled,
             next = stream.next() => next,
         };
@@ -261,37 +262,17 @@ async fn run(d: Drive, id: String, tx: mpsc::Sender<RouterEvent>) {
         End::Failed(e) => (RequestStatus::Failed, Some(e)),
     };
     let (usage, estimated) = usage_of(&d.request, &progress, status);
-    let at = d.router.inner.clock.now();
-    let (cost, price_era) = match d
-        .router
-        .inner
-        .config
-        .prices
-        .price(route, at.date_naive(), &usage)
-    {
-        Ok((cost, era)) => (cost.total, era),
-        Err(e) => {
-            tracing::error!(error = %e, "no price for this date; recorded at 0");
-            (Money::ZERO, "unknown".to_owned())
-        }
-    };
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let row = UsageRecord {
-        id: id.clone(),
-        at,
+    let outcome = Outcome {
         route,
         model: model.clone(),
-        kind: d.kind,
         status,
         usage,
-        cost,
-        price_era: price_era.clone(),
-        latency_ms: Some(latency_ms),
-        ttft_ms: progress.ttft_ms,
-        project: d.project.clone(),
         estimated,
+        latency_ms,
+        ttft_ms: progress.ttft_ms,
     };
-    let recorded = record_row(&d.router.inner.ledger, &row).await;
+    let (row, recorded) = d.flight.settle(outcome).await;
     let summary = Summary {
         id,
         route,
@@ -300,8 +281,8 @@ async fn run(d: Drive, id: String, tx: mpsc::Sender<RouterEvent>) {
         status,
         usage,
         estimated,
-        cost,
-        price_era,
+        cost: row.cost,
+        price_era: row.price_era,
         latency_ms,
         ttft_ms: progress.ttft_ms,
         finish_reason: progress.finish,
@@ -355,7 +336,13 @@ fn fallback(
     if route != Route::Cloud || d.policy != RoutePolicy::Auto || progress.answered || !cloud_out {
         return None;
     }
-    d.router.local_model_for(&d.request.model)
+    // Only to a local model that can do what the request needs (an image
+    // sent to a text model would fail after all).
+    let local = d.router.local_model_for(&d.request.model)?;
+    d.router
+        .local_lacks(&local, &d.request.needs())
+        .is_none()
+        .then_some(local)
 }
 
 fn note(p: &mut Progress, event: &ChatEvent, started: Instant) {

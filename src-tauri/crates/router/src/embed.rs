@@ -1,16 +1,20 @@
 //! Embeddings, plain completions and transcriptions: cloud-only for now (no
-//! local engine does them yet), policed and recorded like chat.
+//! local engine does them yet), admitted and recorded like chat.
+//!
+//! Each request, once admitted, runs in a task the router owns: a caller
+//! that stops waiting (an SDK timeout, a closed window, a cancelled
+//! meeting) does not stop a request the provider is already serving, and
+//! its row is written when the answer comes, whoever still listens.
 
 use std::time::Instant;
 
 use llmaas_cloud::{CloudError, CompletionRequest, Transcription, TranscriptionRequest};
-use llmaas_core::{BackendError, ModelId, RequestKind, RequestStatus, Route, Usage};
-use llmaas_ledger::UsageRecord;
+use llmaas_core::{BackendError, Capability, ModelId, RequestKind, RequestStatus, Route, Usage};
 use serde::Serialize;
 
 use crate::decide::RouteReason;
-use crate::record::record_row;
-use crate::router::{Demand, RequestOptions, Router};
+use crate::flight::{Flight, Outcome};
+use crate::router::{Ask, Demand, RequestOptions, Router};
 use crate::{RouterError, Summary};
 
 /// Vectors, in the order of the inputs, with the request's summary.
@@ -42,81 +46,60 @@ impl Router {
         inputs: &[String],
         options: RequestOptions,
     ) -> Result<Embedded, RouterError> {
-        let input_estimate = inputs.iter().map(|t| llmaas_core::estimate_tokens(t)).sum();
-        let (cloud, reason) = self
-            .cloud_only(
-                "embedding",
-                model,
-                &options,
-                Demand {
-                    input: input_estimate,
-                    ..Demand::default()
-                },
-            )
-            .await?;
-        let started = Instant::now();
-        let result = cloud.embeddings(model.as_str(), inputs).await;
-        let (vectors, usage) = match &result {
-            Ok(e) => (e.vectors.clone(), Usage::from(e.usage)),
-            Err(_) => (Vec::new(), Usage::default()),
+        let input = inputs.iter().map(|t| llmaas_core::estimate_tokens(t)).sum();
+        let demand = Demand {
+            input,
+            ..Demand::default()
         };
-        let summary = self
-            .finish(
-                RequestKind::Embedding,
-                model,
-                reason,
-                &options,
-                started,
-                usage,
-                result.err(),
-            )
+        let (flight, reason, cloud) = self
+            .admit_cloud_only(RequestKind::Embedding, model, &options, demand)
             .await?;
-        Ok(Embedded { vectors, summary })
+        let inputs = inputs.to_vec();
+        let name = model.as_str().to_owned();
+        let sent = owned(async move {
+            let result = cloud.embeddings(&name, &inputs).await;
+            let usage = result.as_ref().map(|e| Usage::from(e.usage)).ok();
+            (result, usage)
+        });
+        let (result, summary) = self.settled(sent, flight, model, reason).await?;
+        Ok(Embedded {
+            vectors: result.vectors,
+            summary,
+        })
     }
 
     /// A plain text completion.
     pub async fn complete(
         &self,
-        request: CompletionRequest,
+        mut request: CompletionRequest,
         options: RequestOptions,
     ) -> Result<Completed, RouterError> {
         let model = ModelId::new(request.model.clone());
-        let max_output = u64::from(
-            request
-                .max_tokens
-                .unwrap_or(llmaas_core::DEFAULT_MAX_TOKENS),
-        );
-        let estimate = llmaas_core::estimate_tokens(&request.prompt);
-        let (cloud, reason) = self
-            .cloud_only(
-                "completion",
-                &model,
-                &options,
-                Demand {
-                    input: estimate,
-                    max_output,
-                    audio_seconds: 0,
-                },
-            )
-            .await?;
-        let started = Instant::now();
-        let result = cloud.completion(request).await;
-        let (text, usage) = match &result {
-            Ok(c) => (c.text.clone(), c.usage.map(Usage::from).unwrap_or_default()),
-            Err(_) => (String::new(), Usage::default()),
+        // Always sent, so that the reserved worst case is a real bound.
+        let max_tokens = *request
+            .max_tokens
+            .get_or_insert(llmaas_core::DEFAULT_MAX_TOKENS);
+        let demand = Demand {
+            input: llmaas_core::estimate_tokens(&request.prompt),
+            max_output: u64::from(max_tokens),
+            audio_seconds: 0,
         };
-        let summary = self
-            .finish(
-                RequestKind::Completion,
-                &model,
-                reason,
-                &options,
-                started,
-                usage,
-                result.err(),
-            )
+        let (flight, reason, cloud) = self
+            .admit_cloud_only(RequestKind::Completion, &model, &options, demand)
             .await?;
-        Ok(Completed { text, summary })
+        let sent = owned(async move {
+            let result = cloud.completion(request).await;
+            let usage = result
+                .as_ref()
+                .map(|c| c.usage.map(Usage::from).unwrap_or_default())
+                .ok();
+            (result, usage)
+        });
+        let (result, summary) = self.settled(sent, flight, &model, reason).await?;
+        Ok(Completed {
+            text: result.text,
+            summary,
+        })
     }
 
     /// Transcribes a recording. `audio_seconds`, when the caller knows it,
@@ -130,103 +113,59 @@ impl Router {
         options: RequestOptions,
     ) -> Result<Transcribed, RouterError> {
         let model = ModelId::new(request.model.clone());
-        let (cloud, reason) = self
-            .cloud_only(
-                "transcription",
-                &model,
-                &options,
-                Demand {
-                    audio_seconds: audio_seconds.unwrap_or(0),
-                    ..Demand::default()
-                },
-            )
+        let demand = Demand {
+            audio_seconds: audio_seconds.unwrap_or(0),
+            ..Demand::default()
+        };
+        let (flight, reason, cloud) = self
+            .admit_cloud_only(RequestKind::Transcription, &model, &options, demand)
             .await?;
-        // Once sent, the request runs to its end and its row is written even
-        // if the caller stops waiting (a cancelled meeting, a closed window):
-        // the provider bills an upload it received, so the ledger must too.
-        let router = self.clone();
-        let task = tokio::spawn(async move {
-            router
-                .send_transcription(cloud, request, audio_seconds, model, reason, options)
-                .await
+        let sent = owned(async move {
+            let result = cloud.transcribe(request).await;
+            let usage = result.as_ref().ok().map(|t| Usage {
+                audio_seconds: audio_seconds.unwrap_or_else(|| covered_seconds(t)),
+                ..Usage::default()
+            });
+            (result, usage)
         });
-        task.await.map_err(|e| {
-            RouterError::Backend(BackendError::Unavailable(format!(
-                "the transcription task ended: {e}"
-            )))
-        })?
-    }
-
-    async fn send_transcription(
-        &self,
-        cloud: llmaas_cloud::CloudClient,
-        request: TranscriptionRequest,
-        audio_seconds: Option<u64>,
-        model: ModelId,
-        reason: RouteReason,
-        options: RequestOptions,
-    ) -> Result<Transcribed, RouterError> {
-        let started = Instant::now();
-        let result = cloud.transcribe(request).await;
-        let usage = match &result {
-            Ok(t) => {
-                // Whole seconds, rounded up: a started second of a started minute is due.
-                let covered = t
-                    .segments
-                    .iter()
-                    .map(|s| s.end)
-                    .fold(0.0_f64, f64::max)
-                    .ceil();
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let covered = if covered.is_finite() && covered > 0.0 {
-                    covered as u64
-                } else {
-                    0
-                };
-                // The caller measured the audio when it says how long it is:
-                // segment ends can run a little past the audio (whisper's
-                // timestamps), and one second more would bill a started minute.
-                Usage {
-                    audio_seconds: audio_seconds.unwrap_or(covered),
-                    ..Usage::default()
-                }
-            }
-            Err(_) => Usage::default(),
-        };
-        let (transcription, error) = match result {
-            Ok(t) => (Some(t), None),
-            Err(e) => (None, Some(e)),
-        };
-        let summary = self
-            .finish(
-                RequestKind::Transcription,
-                &model,
-                reason,
-                &options,
-                started,
-                usage,
-                error,
-            )
-            .await?;
-        let transcription =
-            transcription.expect("finish returns the error when there is no transcription");
+        let (transcription, summary) = self.settled(sent, flight, &model, reason).await?;
         Ok(Transcribed {
             transcription,
             summary,
         })
     }
 
-    async fn cloud_only(
+    /// Admits a request that only the cloud can run.
+    async fn admit_cloud_only(
         &self,
-        what: &'static str,
+        kind: RequestKind,
         model: &ModelId,
         options: &RequestOptions,
         demand: Demand,
-    ) -> Result<(llmaas_cloud::CloudClient, RouteReason), RouterError> {
-        let policy = options.policy.unwrap_or(self.config().policy);
-        let plan = match self.plan(model, policy, options.confidential, demand).await {
-            Ok(plan) if plan.reason.route() == Route::Cloud => plan,
-            Ok(plan) => {
+    ) -> Result<(Flight, RouteReason, llmaas_cloud::CloudClient), RouterError> {
+        let what = match kind {
+            RequestKind::Embedding => "embedding",
+            RequestKind::Completion => "completion",
+            _ => "transcription",
+        };
+        let needs = [match kind {
+            RequestKind::Embedding => Capability::Embedding,
+            RequestKind::Transcription => Capability::Audio,
+            _ => Capability::Chat,
+        }];
+        let ask = Ask {
+            kind,
+            model,
+            policy: options.policy.unwrap_or(self.config().policy),
+            demand,
+            needs: &needs,
+            options,
+        };
+        let (plan, flight) = match self.admit(ask).await {
+            Ok((plan, flight)) if plan.reason.route() == Route::Cloud => (plan, flight),
+            Ok((plan, flight)) => {
+                // Admitted locally, but nothing local does this yet: release it.
+                flight.release().await;
                 return Err(RouterError::CloudOnly {
                     what,
                     why: plan.reason.to_string(),
@@ -237,76 +176,99 @@ impl Router {
             }
             Err(e) => return Err(e),
         };
-        let cloud = self.cloud().cloned().ok_or(RouterError::NoApiKey)?;
-        Ok((cloud, plan.reason))
+        let Some(cloud) = self.inner.cloud.clone() else {
+            flight.release().await;
+            return Err(RouterError::NoApiKey);
+        };
+        Ok((flight, plan.reason, cloud))
     }
 
-    /// Records the request and turns a failure into the caller's error.
-    #[allow(clippy::too_many_arguments)]
-    async fn finish(
+    /// Waits for a request sent by [`owned`], settles its row and turns
+    /// a failure into the caller's error. If the caller stops waiting,
+    /// the task still settles the row: see the module doc.
+    async fn settled<T: Send + 'static>(
         &self,
-        kind: RequestKind,
+        sent: Sent<T>,
+        flight: Flight,
         model: &ModelId,
         reason: RouteReason,
-        options: &RequestOptions,
-        started: Instant,
-        usage: Usage,
-        error: Option<CloudError>,
-    ) -> Result<Summary, RouterError> {
-        let error: Option<BackendError> = error.map(Into::into);
-        if let Some(e) = &error {
-            self.note_cloud_error(e);
-        }
-        let at = self.inner.clock.now();
-        let (cost, price_era) =
-            self.config()
-                .prices
-                .price(Route::Cloud, at.date_naive(), &usage)?;
-        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let status = if error.is_some() {
-            RequestStatus::Failed
-        } else {
-            RequestStatus::Done
-        };
-        let id = uuid::Uuid::now_v7().to_string();
-        let row = UsageRecord {
-            id: id.clone(),
-            at,
-            route: Route::Cloud,
-            model: model.clone(),
-            kind,
-            status,
-            usage,
-            cost: cost.total,
-            price_era: price_era.clone(),
-            latency_ms: Some(latency_ms),
-            ttft_ms: None,
-            project: options
-                .project
-                .clone()
-                .or_else(|| self.config().project.clone()),
-            estimated: false,
-        };
-        let recorded = record_row(self.ledger(), &row).await;
-        if let Some(e) = error {
-            return Err(RouterError::Backend(e));
-        }
-        Ok(Summary {
-            id,
+    ) -> Result<(T, Summary), RouterError> {
+        let router = self.clone();
+        let model = model.clone();
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let (result, usage) = sent.await;
+            let error: Option<BackendError> = result.as_ref().err().cloned().map(Into::into);
+            if let Some(e) = &error {
+                router.note_cloud_error(e);
+            }
+            let outcome = Outcome {
+                route: Route::Cloud,
+                model: model.clone(),
+                status: if error.is_some() {
+                    RequestStatus::Failed
+                } else {
+                    RequestStatus::Done
+                },
+                usage: usage.unwrap_or_default(),
+                estimated: false,
+                latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                ttft_ms: None,
+            };
+            let (row, recorded) = flight.settle(outcome).await;
+            (result, row, recorded)
+        });
+        let (result, row, recorded) = task.await.map_err(|e| {
+            RouterError::Backend(BackendError::Unavailable(format!(
+                "the request's task ended: {e}"
+            )))
+        })?;
+        let value = result.map_err(|e| RouterError::Backend(e.into()))?;
+        let summary = Summary {
+            id: row.id,
             route: Route::Cloud,
             reason,
-            model: model.clone(),
-            status,
-            usage,
+            model: row.model,
+            status: row.status,
+            usage: row.usage,
             estimated: false,
-            cost: cost.total,
-            price_era,
-            latency_ms,
+            cost: row.cost,
+            price_era: row.price_era,
+            latency_ms: row.latency_ms.unwrap_or_default(),
             ttft_ms: None,
             finish_reason: None,
             error: None,
             recorded,
             budget: None,
-        })
+        };
+        Ok((value, summary))
+    }
+}
+
+/// A cloud call and the usage it reports (`None` when it failed).
+type Sent<T> = std::pin::Pin<
+    Box<dyn Future<Output = (Result<T, CloudError>, Option<Usage>)> + Send + 'static>,
+>;
+
+fn owned<T>(
+    call: impl Future<Output = (Result<T, CloudError>, Option<Usage>)> + Send + 'static,
+) -> Sent<T> {
+    Box::pin(call)
+}
+
+/// The seconds a transcript's segments cover, rounded up: a started second
+/// of a started minute is due.
+fn covered_seconds(t: &Transcription) -> u64 {
+    let covered = t
+        .segments
+        .iter()
+        .map(|s| s.end)
+        .fold(0.0_f64, f64::max)
+        .ceil();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    if covered.is_finite() && covered > 0.0 {
+        covered as u64
+    } else {
+        0
     }
 }

@@ -26,6 +26,16 @@ pub enum RouterError {
     /// The budget guard refused: the worst case would pass a limit of the tier.
     #[error("refused by the budget guard: {}", describe(.decision))]
     BudgetRefused { decision: Box<Decision> },
+    /// The caller's own monthly cap (a gateway token's) would be passed.
+    #[error(
+        "refused: this caller's spend this month {:.2} (requests in flight included) plus up to {:.2} would pass its cap of {:.2}",
+        figure.used, figure.worst_case, figure.limit
+    )]
+    CapReached { figure: llmaas_ledger::CapFigure },
+    /// The ledger cannot record the request, so a cloud request would go
+    /// unmetered: it is refused instead (the ledger fails closed for money).
+    #[error("refused: the spend ledger cannot record this request ({0}); nothing was sent")]
+    Unmetered(#[source] llmaas_ledger::LedgerError),
     /// This kind of request has no local route yet and the policy forbids the cloud.
     #[error(
         "{what} runs only in the cloud for now, and this request may not use the cloud ({why})"

@@ -18,11 +18,15 @@ mod decide;
 mod drive;
 mod embed;
 mod error;
-mod record;
+mod flight;
 mod router;
+mod speech;
 
 pub use decide::RouteReason;
 pub use drive::{ChatHandle, Collected, RouterEvent, Summary};
 pub use embed::{Completed, Embedded, Transcribed};
 pub use error::RouterError;
-pub use router::{RequestOptions, Router, RouterBuilder, RouterConfig};
+pub use router::{
+    Caller, KEY_PAUSE, KeySource, RequestOptions, Router, RouterBuilder, RouterConfig,
+};
+pub use speech::{LocalRun, SpeechRoute};

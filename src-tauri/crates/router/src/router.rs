@@ -8,20 +8,50 @@ use chrono::Local;
 use llmaas_catalog::Catalog;
 use llmaas_cloud::CloudClient;
 use llmaas_core::{
-    BackendError, Capability, ChatBackend, ChatRequest, Clock, ModelId, OverBudget, RequestKind,
-    Route, RoutePolicy, SystemClock,
+    BackendError, Capability, ChatBackend, ChatRequest, Clock, ModelId, Money, OverBudget,
+    RequestKind, Route, RoutePolicy, SystemClock, Usage,
 };
-use llmaas_ledger::{Decision, Ledger, PriceBook, TierLimits, TimeRange, Verdict};
+use llmaas_ledger::{
+    Admission, CallerCap, Decision, Ledger, PriceBook, Reservation, TierLimits, TimeRange,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::RouterError;
 use crate::decide::{CloudState, ModelStatus, RouteReason, Situation, decide};
 use crate::drive::{ChatHandle, Drive, spawn_drive};
+use crate::flight::{Active, Flight};
 
 /// How long a network failure keeps `auto` from trying the cloud again: long
 /// enough not to pay a connect timeout on every message, short enough to
 /// notice the network coming back.
 const OFFLINE_GRACE: Duration = Duration::from_secs(30);
+
+/// How long a refused key keeps the cloud paused before it is tried again
+/// (the provider may have had a fault; the user may have paid an invoice).
+/// A new key ends the pause at once.
+pub const KEY_PAUSE: Duration = Duration::from_mins(3);
+
+/// Where the router reads the API key again when it has none or the
+/// provider refused it (for the app: the environment, then the keychain).
+#[derive(Clone)]
+pub struct KeySource(Arc<dyn Fn() -> Option<llmaas_core::Secret> + Send + Sync>);
+
+impl KeySource {
+    pub fn new(read: impl Fn() -> Option<llmaas_core::Secret> + Send + Sync + 'static) -> Self {
+        KeySource(Arc::new(read))
+    }
+
+    /// The key now.
+    pub fn read(&self) -> Option<llmaas_core::Secret> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeySource")
+    }
+}
 
 /// The user's choices the router applies.
 #[derive(Debug, Clone)]
@@ -65,12 +95,44 @@ pub struct RequestOptions {
     /// requests with an image, but spend breakdowns show them apart. Chat
     /// when absent; other entry points set their own kind.
     pub kind: Option<RequestKind>,
+    /// Who sends it through the local API, with its own monthly cap.
+    pub caller: Option<Caller>,
+}
+
+/// A caller of the local API: its id on ledger rows and its monthly cap,
+/// which is checked and reserved with the tier's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub id: String,
+    pub monthly_cap: Option<Money>,
+}
+
+impl Caller {
+    fn cap(&self) -> Option<CallerCap> {
+        self.monthly_cap.map(|limit| CallerCap {
+            caller: self.id.clone(),
+            limit,
+        })
+    }
+}
+
+/// What a request asks of the router before it is admitted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ask<'a> {
+    pub kind: RequestKind,
+    pub model: &'a ModelId,
+    pub policy: RoutePolicy,
+    pub demand: Demand,
+    /// What the model must be able to do (`ChatRequest::needs`).
+    pub needs: &'a [Capability],
+    pub options: &'a RequestOptions,
 }
 
 /// What the session has learnt about the cloud.
 #[derive(Debug, Default)]
 struct Health {
-    key_refused: bool,
+    /// When the provider last refused the key (a 401).
+    key_refused_at: Option<Instant>,
     offline_until: Option<Instant>,
 }
 
@@ -88,7 +150,12 @@ pub(crate) struct Inner {
     pub(crate) catalog: Arc<Catalog>,
     pub(crate) config: RouterConfig,
     pub(crate) clock: Arc<dyn Clock>,
+    key_source: Option<KeySource>,
     health: Mutex<Health>,
+    /// The requests in flight, for [`Router::shutdown`].
+    pub(crate) active: Arc<Active>,
+    /// Cancelled by [`Router::shutdown`]: chat streams stop.
+    pub(crate) stop: CancellationToken,
 }
 
 /// Builds a [`Router`].
@@ -100,9 +167,17 @@ pub struct RouterBuilder {
     catalog: Arc<Catalog>,
     config: RouterConfig,
     clock: Arc<dyn Clock>,
+    key_source: Option<KeySource>,
 }
 
 impl RouterBuilder {
+    /// Where to read the key again when there is none or it was refused.
+    #[must_use]
+    pub fn key_source(mut self, source: KeySource) -> Self {
+        self.key_source = Some(source);
+        self
+    }
+
     /// The cloud client; without one, every request is local.
     #[must_use]
     pub fn cloud(mut self, client: CloudClient) -> Self {
@@ -144,7 +219,10 @@ impl RouterBuilder {
                 catalog: self.catalog,
                 config: self.config,
                 clock: self.clock,
+                key_source: self.key_source,
                 health: Mutex::new(Health::default()),
+                active: Arc::default(),
+                stop: CancellationToken::new(),
             }),
         }
     }
@@ -180,6 +258,7 @@ impl Router {
             catalog: Arc::new(Catalog::bundled().clone()),
             config: RouterConfig::default(),
             clock: Arc::new(SystemClock),
+            key_source: None,
         }
     }
 
@@ -195,8 +274,26 @@ impl Router {
         &self.inner.config
     }
 
-    pub fn cloud(&self) -> Option<&CloudClient> {
-        self.inner.cloud.as_ref()
+    /// The models the provider serves now (`GET /models`). It bills
+    /// nothing and leaves no ledger row, but it goes through the router like
+    /// every provider call, so that the key's health is learnt from it too.
+    pub async fn live_models(&self) -> Result<Vec<llmaas_cloud::LiveModel>, RouterError> {
+        let cloud = match (self.cloud_state(), &self.inner.cloud) {
+            (CloudState::Ready | CloudState::Offline, Some(cloud)) => cloud,
+            (CloudState::KeyRefused, _) => return Err(RouterError::KeyRefused),
+            _ => return Err(RouterError::NoApiKey),
+        };
+        match cloud.models().await {
+            Ok(list) => {
+                self.note_cloud_ok();
+                Ok(list)
+            }
+            Err(e) => {
+                let e = BackendError::from(e);
+                self.note_cloud_error(&e);
+                Err(RouterError::Backend(e))
+            }
+        }
     }
 
     /// Routes and starts a chat request; the answer streams from the handle.
@@ -204,17 +301,30 @@ impl Router {
     /// without a local engine, over budget, no key under policy cloud, …).
     pub async fn chat(
         &self,
-        request: ChatRequest,
+        mut request: ChatRequest,
         options: RequestOptions,
     ) -> Result<ChatHandle, RouterError> {
+        // The worst case reserved is a real bound only if the provider is
+        // told the cap: always send it (its default when the caller gave none).
+        request.max_tokens = Some(request.max_output_tokens());
         let policy = options.policy.unwrap_or(self.inner.config.policy);
         let demand = Demand {
             input: request.estimate_input_tokens(),
             max_output: u64::from(request.max_output_tokens()),
             audio_seconds: 0,
         };
-        let plan = self
-            .plan(&request.model, policy, options.confidential, demand)
+        let kind = options.kind.unwrap_or(RequestKind::Chat);
+        let model = request.model.clone();
+        let needs = request.needs();
+        let (plan, flight) = self
+            .admit(Ask {
+                kind,
+                model: &model,
+                policy,
+                demand,
+                needs: &needs,
+                options: &options,
+            })
             .await?;
         tracing::info!(model = %plan.model, route = %plan.reason.route(), reason = %plan.reason, "chat routed");
         let drive = Drive {
@@ -222,10 +332,7 @@ impl Router {
             policy,
             request,
             plan,
-            project: options
-                .project
-                .or_else(|| self.inner.config.project.clone()),
-            kind: options.kind.unwrap_or(RequestKind::Chat),
+            flight,
             // A child: dropping the handle cancels this request, not the caller's token.
             cancel: options
                 .cancel
@@ -234,76 +341,179 @@ impl Router {
         Ok(spawn_drive(drive))
     }
 
-    /// Decides where a request runs, running the budget guard for the cloud.
-    pub(crate) async fn plan(
-        &self,
-        model: &ModelId,
-        policy: RoutePolicy,
-        confidential: bool,
-        demand: Demand,
-    ) -> Result<Plan, RouterError> {
+    /// Decides where a request runs and admits it: on the cloud route the
+    /// worst case is checked against the tier's and the user's limits and
+    /// the caller's cap, and reserved, in one ledger transaction (so
+    /// concurrent requests see each other); on the local route the
+    /// in-flight row is written unchecked (it costs nothing). Nothing has
+    /// been sent when this fails.
+    pub(crate) async fn admit(&self, ask: Ask<'_>) -> Result<(Plan, Flight), RouterError> {
+        let local = self.local_model_for(ask.model);
+        let missing = local.as_ref().and_then(|m| self.local_lacks(m, ask.needs));
         let situation = Situation {
-            policy,
-            confidential,
+            policy: ask.policy,
+            confidential: ask.options.confidential,
             cloud: self.cloud_state(),
-            model: self.model_status(model),
-            local_ready: self.local_model_for(model).is_some(),
+            model: self.model_status(ask.model),
+            local_ready: local.is_some() && missing.is_none(),
+            missing: if local.is_some() {
+                missing
+            } else {
+                ask.needs.iter().copied().find(|c| *c != Capability::Chat)
+            },
         };
         let reason = decide(&situation)?;
         if reason.route() == Route::Local {
-            return Ok(self.local_plan(model, reason));
+            return Ok(self.admit_local(&ask, reason, None).await);
         }
-        let decision = self.guard(model, demand).await?;
-        if let Verdict::Refuse { .. } = decision.verdict {
-            let may_go_local =
-                self.inner.config.over_budget == OverBudget::Local && policy != RoutePolicy::Cloud;
-            if may_go_local && situation.local_ready {
-                tracing::info!(model = %model, "over budget: routed local as the settings allow");
-                let mut plan = self.local_plan(model, RouteReason::OverBudget);
-                plan.budget = Some(decision);
-                return Ok(plan);
+        let reservation = self.cloud_reservation(&ask)?;
+        let cap = ask.options.caller.as_ref().and_then(Caller::cap);
+        let month = TimeRange::month_of(&reservation.at.with_timezone(&Local));
+        let admission = self
+            .inner
+            .ledger
+            .reserve(
+                &reservation,
+                Some(&self.inner.config.limits),
+                cap.as_ref(),
+                month,
+            )
+            .await
+            .map_err(RouterError::Unmetered)?;
+        let refusal = match admission {
+            Admission::Admitted(decision) => {
+                let plan = Plan {
+                    reason,
+                    model: ask.model.clone(),
+                    budget: decision,
+                };
+                return Ok((plan, Flight::new(self, &reservation)));
             }
-            return Err(RouterError::BudgetRefused {
-                decision: Box::new(decision),
-            });
+            Admission::OverBudget(decision) => RouterError::BudgetRefused { decision },
+            Admission::OverCap(figure) => RouterError::CapReached { figure },
+        };
+        let may_go_local =
+            self.inner.config.over_budget == OverBudget::Local && ask.policy != RoutePolicy::Cloud;
+        if may_go_local && situation.local_ready {
+            tracing::info!(model = %ask.model, "over budget: routed local as the settings allow");
+            let budget = match &refusal {
+                RouterError::BudgetRefused { decision } => Some(**decision),
+                _ => None,
+            };
+            return Ok(self
+                .admit_local(&ask, RouteReason::OverBudget, budget)
+                .await);
         }
-        Ok(Plan {
-            reason,
-            model: model.clone(),
-            budget: Some(decision),
-        })
+        Err(refusal)
     }
 
-    fn local_plan(&self, model: &ModelId, reason: RouteReason) -> Plan {
-        let model = self.local_model_for(model).unwrap_or_else(|| model.clone());
-        Plan {
-            reason,
-            model,
-            budget: None,
-        }
-    }
-
-    /// The budget guard's decision for the worst case of a cloud request.
-    async fn guard(&self, model: &ModelId, demand: Demand) -> Result<Decision, RouterError> {
+    /// The worst case of a cloud request, priced at today's rates. No price
+    /// means no way to police the budget: the request is refused.
+    fn cloud_reservation(&self, ask: &Ask<'_>) -> Result<Reservation, RouterError> {
         let now = self.inner.clock.now();
         let rates = self.inner.config.prices.rates_at(now.date_naive())?;
         let may_reason = self
             .inner
             .catalog
-            .get(model.as_str())
+            .get(ask.model.as_str())
             .is_some_and(|m| m.has(Capability::Reasoning));
-        let worst = rates.rates.worst_case(
-            demand.input,
-            demand.max_output,
-            may_reason,
-            demand.audio_seconds,
-        );
-        let month = TimeRange::month_of(&now.with_timezone(&Local));
-        Ok(self
-            .inner
-            .ledger
-            .check_budget(&self.inner.config.limits, worst, now, month)
-            .await?)
+        let d = ask.demand;
+        let worst = rates
+            .rates
+            .worst_case(d.input, d.max_output, may_reason, d.audio_seconds);
+        Ok(Reservation {
+            id: uuid::Uuid::now_v7().to_string(),
+            at: now,
+            route: Route::Cloud,
+            model: ask.model.clone(),
+            kind: ask.kind,
+            project: self.project_of(ask.options),
+            caller: ask.options.caller.as_ref().map(|c| c.id.clone()),
+            usage: Usage {
+                input_tokens: d.input,
+                output_tokens: d.max_output,
+                reasoning_tokens: 0,
+                audio_seconds: d.audio_seconds,
+            },
+            cost: worst.cost,
+            price_era: rates.era,
+        })
+    }
+
+    /// Admits a request on the local route. Its in-flight row is written
+    /// so that a killed process still leaves its row; if the ledger refuses
+    /// it, the request still runs (it costs nothing), and that is logged.
+    async fn admit_local(
+        &self,
+        ask: &Ask<'_>,
+        reason: RouteReason,
+        budget: Option<Decision>,
+    ) -> (Plan, Flight) {
+        let model = self
+            .local_model_for(ask.model)
+            .unwrap_or_else(|| ask.model.clone());
+        self.admit_local_with(ask, model, reason, budget).await
+    }
+
+    /// [`Router::admit_local`] for a request whose local model is known.
+    pub(crate) async fn admit_local_with(
+        &self,
+        ask: &Ask<'_>,
+        model: ModelId,
+        reason: RouteReason,
+        budget: Option<Decision>,
+    ) -> (Plan, Flight) {
+        let reservation = Reservation {
+            id: uuid::Uuid::now_v7().to_string(),
+            at: self.inner.clock.now(),
+            route: Route::Local,
+            model: model.clone(),
+            kind: ask.kind,
+            project: self.project_of(ask.options),
+            caller: ask.options.caller.as_ref().map(|c| c.id.clone()),
+            usage: Usage::default(),
+            cost: Money::ZERO,
+            price_era: "local".to_owned(),
+        };
+        let month = TimeRange::month_of(&reservation.at.with_timezone(&Local));
+        let reserved = self.inner.ledger.reserve(&reservation, None, None, month);
+        if let Err(e) = reserved.await {
+            tracing::error!(error = %e, "the ledger refused a local request's in-flight row; it runs anyway");
+        }
+        let plan = Plan {
+            reason,
+            model,
+            budget,
+        };
+        (plan, Flight::new(self, &reservation))
+    }
+
+    fn project_of(&self, options: &RequestOptions) -> Option<String> {
+        options
+            .project
+            .clone()
+            .or_else(|| self.inner.config.project.clone())
+    }
+
+    /// Stops every request in flight (chat streams are cancelled; the
+    /// others, already sent, run to their answer) and waits, at most
+    /// `grace`, for their rows to be written. Front ends call it when they
+    /// shut down; whatever is still in flight after it is recorded as
+    /// interrupted at the next start. Returns whether every row is written.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        self.inner.stop.cancel();
+        self.inner.active.wait_idle(grace).await
+    }
+
+    /// Requests this router has in flight.
+    pub fn in_flight(&self) -> usize {
+        self.inner.active.count()
+    }
+
+    /// The first of `needs` the local model cannot do, if any.
+    pub(crate) fn local_lacks(&self, model: &ModelId, needs: &[Capability]) -> Option<Capability> {
+        let local = self.inner.local.as_ref()?;
+        needs.iter().copied().find(|&c| !local.supports(model, c))
     }
 
     /// The local model that would run a request for `model`, if any.
@@ -319,19 +529,41 @@ impl Router {
             .filter(|m| local.serves(m))
     }
 
-    fn cloud_state(&self) -> CloudState {
+    /// What the cloud looks like now. When there is no key, or the key
+    /// was refused, the key source is asked again first: a key stored with
+    /// `llmaas key set` (or a new `LLMAAS_API_KEY`) is used at once,
+    /// without a restart. A refused key pauses the cloud for
+    /// [`KEY_PAUSE`]; after it, the same key is tried again.
+    pub(crate) fn cloud_state(&self) -> CloudState {
         let Some(cloud) = &self.inner.cloud else {
             return CloudState::NotConfigured;
         };
-        if !cloud.has_key() {
-            return CloudState::NoKey;
-        }
-        let health = self
+        let mut health = self
             .inner
             .health
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if health.key_refused {
+        if health
+            .key_refused_at
+            .is_some_and(|t| t.elapsed() >= KEY_PAUSE)
+        {
+            health.key_refused_at = None;
+        }
+        if (health.key_refused_at.is_some() || !cloud.has_key())
+            && let Some(source) = &self.inner.key_source
+        {
+            match cloud.replace_key(source.read().as_ref()) {
+                Ok(true) => {
+                    tracing::info!("a new API key is in use");
+                    health.key_refused_at = None;
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "the stored API key cannot be used"),
+            }
+        }
+        if !cloud.has_key() {
+            CloudState::NoKey
+        } else if health.key_refused_at.is_some() {
             CloudState::KeyRefused
         } else if health.offline_until.is_some_and(|t| Instant::now() < t) {
             CloudState::Offline
@@ -340,7 +572,7 @@ impl Router {
         }
     }
 
-    fn model_status(&self, model: &ModelId) -> ModelStatus {
+    pub(crate) fn model_status(&self, model: &ModelId) -> ModelStatus {
         match self.inner.catalog.get(model.as_str()) {
             Some(m) if m.is_retired() => ModelStatus::Retired {
                 successor: self
@@ -362,7 +594,7 @@ impl Router {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         match error {
-            BackendError::Unauthorized(_) => health.key_refused = true,
+            BackendError::Unauthorized(_) => health.key_refused_at = Some(Instant::now()),
             BackendError::Offline(_) => health.offline_until = Some(Instant::now() + OFFLINE_GRACE),
             _ => {}
         }

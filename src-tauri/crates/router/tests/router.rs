@@ -344,6 +344,7 @@ async fn spend_hour(ledger: &Ledger, output_tokens: u64) {
         ttft_ms: None,
         project: None,
         estimated: false,
+        caller: None,
     };
     ledger.record(&row).await.unwrap();
 }

@@ -16,7 +16,7 @@ use llmaas_config::{ConfigError, Paths, Secret, SecretStore, Settings};
 use llmaas_core::{ChatBackend, ModelId};
 use llmaas_ledger::{Ledger, LimitsOverride, PriceBook, TierLimits, TierTable};
 use llmaas_local::{Library, default_model};
-use llmaas_router::{Router, RouterConfig};
+use llmaas_router::{KeySource, Router, RouterConfig};
 
 /// Why the router could not be set up. Each says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -191,20 +191,22 @@ pub fn router_config(settings: &Settings) -> Result<RouterConfig, ConfigError> {
     })
 }
 
-/// The router over the cloud (with `key`), the local engine, the user's
-/// catalogue and the ledger, configured by the settings.
+/// The router over the cloud (with the key `keys` give, read again whenever
+/// there is none or it was refused), the local engine, the user's catalogue
+/// and the ledger, configured by the settings.
 pub fn router(
     paths: &Paths,
     settings: &Settings,
     ledger: Ledger,
-    key: Option<Secret>,
+    keys: KeySource,
     local: Arc<dyn ChatBackend>,
 ) -> Result<Router, SetupError> {
-    let cloud = CloudClient::new(CloudConfig::new(base_url(settings), key))
+    let cloud = CloudClient::new(CloudConfig::new(base_url(settings), keys.read()))
         .map_err(|e| SetupError::Cloud(e.to_string()))?;
     let catalog = Arc::new(catalog(paths)?.into_owned());
     Ok(Router::builder(ledger)
         .cloud(cloud)
+        .key_source(keys)
         .local(local)
         .catalog(catalog)
         .config(router_config(settings)?)

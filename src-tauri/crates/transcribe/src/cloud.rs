@@ -260,10 +260,12 @@ fn retry_delay(error: &RouterError, planned: Duration) -> Option<Duration> {
 fn chunk_error(chunk: &Chunk, error: RouterError) -> TranscribeError {
     let at = chunk_label(chunk);
     match error {
-        RouterError::BudgetRefused { .. } => TranscribeError::BudgetRefused {
-            at,
-            message: error.to_string(),
-        },
+        RouterError::BudgetRefused { .. } | RouterError::CapReached { .. } => {
+            TranscribeError::BudgetRefused {
+                at,
+                message: error.to_string(),
+            }
+        }
         RouterError::NoApiKey => TranscribeError::NoApiKey,
         other => TranscribeError::Transcriber {
             at,

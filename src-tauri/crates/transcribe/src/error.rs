@@ -60,6 +60,10 @@ pub enum TranscribeError {
     /// (the CLI's exit code 5) rather than "failed".
     #[error("transcription stopped at {at}: {message}")]
     BudgetRefused { at: String, message: String },
+    /// The router would not send it (the key was refused, the cloud is
+    /// unreachable and nothing local can take it, …): nothing was sent.
+    #[error("refused before sending: {0}")]
+    Refused(String),
     #[error("cancelled")]
     Cancelled,
 }

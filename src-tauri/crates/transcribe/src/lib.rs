@@ -17,8 +17,9 @@
 //!
 //! [`decode`] does steps 1 and 2, [`pipeline`] drives 3 to 5 (blocking, with
 //! progress and cancellation); the transcribers live with their engines
-//! (whisper in the `local` crate, the cloud in [`cloud`]). [`route`] picks
-//! between them by the user's policy, and [`watch`] runs the hot folder.
+//! (whisper in the `local` crate, the cloud in [`cloud`]). [`route`] asks the
+//! router which one a recording goes to and records local ones in the
+//! ledger, and [`watch`] runs the hot folder.
 
 pub mod cloud;
 pub mod decode;
@@ -35,6 +36,6 @@ pub use error::{ExportError, TranscribeError, UnknownFormat};
 pub use export::{Format, to_bytes, write_docx};
 pub use merge::Merger;
 pub use pipeline::{Chunk, ChunkResult, Chunking, Options, Progress, Transcriber, transcribe_file};
-pub use route::{RouteChoice, RouteSituation, choose_route};
+pub use route::{LocalMeter, RouteAsk, RouteChoice, choose_route};
 pub use transcript::{Segment, Transcript};
 pub use watch::{HotFolder, HotFolderEvent, HotFolderOptions};

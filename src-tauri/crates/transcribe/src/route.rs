@@ -1,157 +1,137 @@
-//! Where a recording is transcribed, by the same policy as chat.
+//! Where a recording is transcribed, and the ledger row of a local one:
+//! both through the router, so meetings follow the one routing rule of
+//! every request (policy, confidential, key and network health, the budget
+//! with `routing.over_budget`) and local transcriptions are counted.
 //!
-//! The router decides chat per request and can fall back mid-way; a
-//! transcription is decided once, before the first chunk, because the two
-//! routes cut the audio differently (30 s for whisper here, 60 s for the
-//! per-minute billing there) and a recording is not split between them.
-//! A pure function of what the caller knows, so every rule has a test.
+//! The meter is blocking, for the pipeline's thread (which blocks on
+//! decoding and whisper): it takes the handle of the runtime the router's
+//! requests run on.
 
-use llmaas_core::{Route, RoutePolicy};
-use llmaas_router::RouteReason;
+use std::path::Path;
 
-use crate::TranscribeError;
+use llmaas_core::{ModelId, RequestStatus};
+use llmaas_router::{RequestOptions, RouteReason, Router, RouterError};
+use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
 
-/// What the decision depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RouteSituation {
-    /// The user's policy (the setting, or a `--local`/`--cloud` override).
-    pub policy: RoutePolicy,
-    /// Never leaves this machine, whatever the policy.
-    pub confidential: bool,
-    /// An API key is configured (whether the provider accepts it is only
-    /// known by asking; the router finds out on the first chunk).
-    pub api_key: bool,
-    /// A local speech model is installed and can be loaded.
-    pub local_model: bool,
+use crate::decode::Decoder;
+use crate::{Options, Progress, TranscribeError, Transcriber, Transcript, transcribe_file};
+
+pub use llmaas_router::SpeechRoute as RouteChoice;
+
+/// What the route of a batch of recordings depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteAsk<'a> {
+    /// The provider's transcription model (`models.transcription`).
+    pub cloud_model: &'a str,
+    /// The installed local speech model, if its file is there.
+    pub local_model: Option<&'a str>,
+    /// The recordings: their lengths, when their containers say, are priced
+    /// against the budget before the route is chosen.
+    pub files: &'a [&'a Path],
+    /// Policy, confidential, project (the caller's choices).
+    pub options: &'a RequestOptions,
 }
 
-/// The route taken and why, for the user to see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteChoice {
-    pub route: Route,
-    pub reason: RouteReason,
+/// Asks the router where the recordings of `ask` are transcribed.
+pub async fn choose_route(
+    router: &Router,
+    ask: &RouteAsk<'_>,
+) -> Result<RouteChoice, TranscribeError> {
+    let seconds = known_seconds(ask.files);
+    let cloud = ModelId::new(ask.cloud_model);
+    let local = ask.local_model.map(ModelId::new);
+    router
+        .route_transcription(&cloud, local.as_ref(), seconds, ask.options)
+        .await
+        .map_err(refused)
 }
 
-impl RouteChoice {
-    fn local(reason: RouteReason) -> RouteChoice {
-        RouteChoice {
-            route: Route::Local,
+/// The total length of `files` in whole seconds when every container says
+/// (a header read, not a decode: only for choosing the route; each chunk is
+/// priced by what is sent).
+fn known_seconds(files: &[&Path]) -> Option<u64> {
+    if files.is_empty() {
+        return None;
+    }
+    let mut ms = 0_u64;
+    for file in files {
+        ms += Decoder::open(file).ok()?.info().duration_ms?;
+    }
+    Some(ms.div_ceil(1000))
+}
+
+/// The router's refusal, as the pipeline's callers report it.
+fn refused(e: RouterError) -> TranscribeError {
+    match e {
+        RouterError::NoLocalEngine { why } => TranscribeError::NoLocalModel { why },
+        RouterError::NoApiKey => TranscribeError::NoApiKey,
+        RouterError::BudgetRefused { .. } | RouterError::CapReached { .. } => {
+            TranscribeError::BudgetRefused {
+                at: "the recording".into(),
+                message: e.to_string(),
+            }
+        }
+        other => TranscribeError::Refused(other.to_string()),
+    }
+}
+
+/// Records local transcriptions in the ledger: one row per recording, at
+/// 0 €, with the audio it covered, the model, its latency and why it ran
+/// here.
+#[derive(Debug, Clone)]
+pub struct LocalMeter {
+    router: Router,
+    runtime: Handle,
+    model: ModelId,
+    reason: RouteReason,
+    options: RequestOptions,
+}
+
+impl LocalMeter {
+    pub fn new(
+        router: Router,
+        runtime: Handle,
+        model: &str,
+        reason: RouteReason,
+        options: RequestOptions,
+    ) -> LocalMeter {
+        LocalMeter {
+            router,
+            runtime,
+            model: ModelId::new(model),
             reason,
+            options,
         }
     }
 
-    fn cloud(reason: RouteReason) -> RouteChoice {
-        RouteChoice {
-            route: Route::Cloud,
-            reason,
-        }
-    }
-}
-
-/// Confidential → local only; policy local → local; policy cloud → cloud;
-/// auto → the cloud when a key is configured, else a local model, else an
-/// error that says what to install or configure.
-pub fn choose_route(s: &RouteSituation) -> Result<RouteChoice, TranscribeError> {
-    let local = |reason: RouteReason, why: &str| {
-        if s.local_model {
-            Ok(RouteChoice::local(reason))
-        } else {
-            Err(TranscribeError::NoLocalModel {
-                why: why.to_owned(),
-            })
-        }
-    };
-    if s.confidential {
-        // Above any policy: a confidential recording never reaches the cloud.
-        return local(
-            RouteReason::Confidential,
-            "confidential: it may not leave this machine",
-        );
-    }
-    match s.policy {
-        RoutePolicy::Local => local(RouteReason::PolicyLocal, "routing policy: local"),
-        RoutePolicy::Cloud if s.api_key => Ok(RouteChoice::cloud(RouteReason::PolicyCloud)),
-        RoutePolicy::Cloud => Err(TranscribeError::NoApiKey),
-        RoutePolicy::Auto if s.api_key => Ok(RouteChoice::cloud(RouteReason::AutoCloud)),
-        RoutePolicy::Auto => local(
-            RouteReason::NoKey,
-            "and no API key for the cloud: store one with `llmaas key set`",
-        ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn situation(
-        policy: RoutePolicy,
-        confidential: bool,
-        api_key: bool,
-        local_model: bool,
-    ) -> RouteSituation {
-        RouteSituation {
-            policy,
-            confidential,
-            api_key,
-            local_model,
-        }
-    }
-
-    fn route(s: RouteSituation) -> Result<Route, TranscribeError> {
-        choose_route(&s).map(|c| c.route)
-    }
-
-    #[test]
-    fn confidential_is_local_whatever_the_policy_and_the_key() {
-        for policy in [RoutePolicy::Auto, RoutePolicy::Cloud, RoutePolicy::Local] {
-            let c = choose_route(&situation(policy, true, true, true)).unwrap();
-            assert_eq!(c.route, Route::Local);
-            assert_eq!(c.reason, RouteReason::Confidential);
-            let err = route(situation(policy, true, true, false)).unwrap_err();
-            assert!(
-                matches!(&err, TranscribeError::NoLocalModel { why } if why.contains("confidential")),
-                "{err:?}"
-            );
-            assert!(err.to_string().contains("nothing was sent"), "{err}");
-        }
-    }
-
-    #[test]
-    fn policy_local_never_uses_the_cloud() {
-        assert_eq!(
-            route(situation(RoutePolicy::Local, false, true, true)),
-            Ok(Route::Local)
-        );
-        assert!(matches!(
-            route(situation(RoutePolicy::Local, false, true, false)),
-            Err(TranscribeError::NoLocalModel { .. })
+    /// [`transcribe_file`] with its ledger row: done with the recording's
+    /// length, or cancelled or failed with the audio done so far.
+    pub fn transcribe(
+        &self,
+        path: &Path,
+        transcriber: &mut dyn Transcriber,
+        options: &Options,
+        cancel: &CancellationToken,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Transcript, TranscribeError> {
+        let run = self.runtime.block_on(self.router.begin_local_transcription(
+            &self.model,
+            self.reason.clone(),
+            &self.options,
         ));
-    }
-
-    #[test]
-    fn policy_cloud_needs_a_key_and_ignores_the_local_model() {
-        let c = choose_route(&situation(RoutePolicy::Cloud, false, true, true)).unwrap();
-        assert_eq!(c, RouteChoice::cloud(RouteReason::PolicyCloud));
-        assert_eq!(
-            route(situation(RoutePolicy::Cloud, false, false, true)),
-            Err(TranscribeError::NoApiKey)
-        );
-    }
-
-    #[test]
-    fn auto_prefers_the_cloud_then_the_local_model_then_says_what_is_missing() {
-        let c = choose_route(&situation(RoutePolicy::Auto, false, true, true)).unwrap();
-        assert_eq!(c, RouteChoice::cloud(RouteReason::AutoCloud));
-        assert_eq!(
-            route(situation(RoutePolicy::Auto, false, true, false)),
-            Ok(Route::Cloud)
-        );
-        let c = choose_route(&situation(RoutePolicy::Auto, false, false, true)).unwrap();
-        assert_eq!(c, RouteChoice::local(RouteReason::NoKey));
-        let err = route(situation(RoutePolicy::Auto, false, false, false)).unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("no local speech model"), "{text}");
-        assert!(text.contains("llmaas key set"), "{text}");
+        let mut done_ms = 0;
+        let result = transcribe_file(path, transcriber, options, cancel, &mut |p: Progress| {
+            done_ms = done_ms.max(p.done_ms);
+            progress(p);
+        });
+        let (status, ms) = match &result {
+            Ok(t) => (RequestStatus::Done, t.duration_ms),
+            Err(TranscribeError::Cancelled) => (RequestStatus::Cancelled, done_ms),
+            Err(_) => (RequestStatus::Failed, done_ms),
+        };
+        let summary = self.runtime.block_on(run.finish(status, ms.div_ceil(1000)));
+        tracing::info!(id = %summary.id, status = %summary.status, seconds = summary.usage.audio_seconds, "local transcription recorded");
+        result
     }
 }

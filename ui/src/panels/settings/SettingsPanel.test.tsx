@@ -110,13 +110,20 @@ describe("settings form", () => {
     await userEvent.selectOptions(screen.getByTestId("settings-tier"), "tier-2");
     await userEvent.type(screen.getByTestId("settings-monthly-limit"), "12,50");
     await userEvent.click(screen.getByTestId("settings-history"));
+    await userEvent.click(screen.getByTestId("settings-hot-folder-confidential"));
     expect(screen.getByTestId("settings-state")).toHaveTextContent("Unsaved changes.");
     await userEvent.click(screen.getByTestId("settings-save"));
 
     await waitFor(() => expect(screen.getByTestId("settings-state")).toHaveTextContent("Settings saved."));
     const [{ patch }] = ipc.callsTo("settings_update") as Array<{ patch: Record<string, unknown> }>;
     const sent = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
-    expect(sent).toEqual({ policy: "cloud", tier: "tier-2", monthlyLimitEur: "12.50", history: true });
+    expect(sent).toEqual({
+      policy: "cloud",
+      tier: "tier-2",
+      monthlyLimitEur: "12.50",
+      history: true,
+      hotFolderConfidential: true,
+    });
     expect(screen.getByTestId("settings-save")).toBeDisabled();
   });
 

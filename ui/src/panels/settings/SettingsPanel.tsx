@@ -214,6 +214,12 @@ export function SettingsPanel() {
               </button>
             }
           />
+          <CheckRow
+            label={t("settings.hotFolderConfidential")}
+            testId="settings-hot-folder-confidential"
+            checked={draft.hotFolderConfidential}
+            onChange={set("hotFolderConfidential")}
+          />
         </fieldset>
 
         <div className="actions">

@@ -23,6 +23,7 @@ export interface Draft {
   history: boolean;
   language: LanguageChoice;
   hotFolder: string;
+  hotFolderConfidential: boolean;
 }
 
 export function languageChoice(setting: string | null): LanguageChoice {
@@ -48,6 +49,7 @@ export function fromView(v: SettingsView): Draft {
     history: v.history,
     language: languageChoice(v.language),
     hotFolder: v.hotFolder ?? "",
+    hotFolderConfidential: v.hotFolderConfidential,
   };
 }
 
@@ -97,6 +99,10 @@ export function diff(before: Draft, after: Draft): SettingsPatchArg | null {
   }
   if (before.history !== after.history) {
     changes.history = after.history;
+    any = true;
+  }
+  if (before.hotFolderConfidential !== after.hotFolderConfidential) {
+    changes.hotFolderConfidential = after.hotFolderConfidential;
     any = true;
   }
   if (before.language !== after.language) {

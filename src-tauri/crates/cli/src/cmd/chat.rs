@@ -52,8 +52,7 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> Result<Exit, CliError> {
         policy: args.route.policy(),
         confidential: args.confidential,
         project: args.project.clone(),
-        cancel: None,
-        kind: None,
+        ..RequestOptions::default()
     };
     let mut messages = Vec::new();
     if let Some(system) = &args.system {

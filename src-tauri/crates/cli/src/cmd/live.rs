@@ -9,12 +9,8 @@ use crate::output;
 
 pub async fn run(ctx: &Ctx) -> Result<Exit, CliError> {
     let router = ctx.router().await?;
-    let cloud = router.cloud().ok_or(llmaas_router::RouterError::NoApiKey)?;
-    if !cloud.has_key() {
-        return Err(llmaas_router::RouterError::NoApiKey.into());
-    }
-    let live: Vec<LiveModel> = cloud
-        .models()
+    let live: Vec<LiveModel> = router
+        .live_models()
         .await?
         .into_iter()
         .map(|m| LiveModel {
@@ -55,7 +51,7 @@ pub async fn run(ctx: &Ctx) -> Result<Exit, CliError> {
     output::line(format_args!(
         "{} models served by {}",
         cmp.rows.len(),
-        cloud.base_url()
+        llmaas_setup::base_url(&ctx.settings)
     ))?;
     if !cmp.missing.is_empty() {
         let names: Vec<String> = cmp.missing.iter().map(ToString::to_string).collect();

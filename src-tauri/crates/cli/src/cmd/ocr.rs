@@ -60,7 +60,7 @@ pub async fn run(ctx: &Ctx, args: &OcrArgs) -> Result<Exit, CliError> {
             confidential: args.confidential,
             project: args.project.clone(),
             cancel: Some(cancel),
-            kind: None,
+            ..RequestOptions::default()
         },
     };
     let outcome = read_all(&router, args, &options, format).await;

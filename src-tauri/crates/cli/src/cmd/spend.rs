@@ -26,6 +26,12 @@ struct Report {
     output_tokens: u64,
     reasoning_tokens: u64,
     audio_seconds: u64,
+    /// Requests whose process died before they ended (recorded at the next
+    /// start, billed at what was reserved for them), and their cost.
+    interrupted: u64,
+    interrupted_cost: Money,
+    /// Requests being answered right now, in any process on this ledger.
+    in_flight: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     by: Option<Vec<SeriesRow>>,
     /// Only for the current month.
@@ -66,6 +72,7 @@ pub async fn run(ctx: &Ctx, args: &SpendArgs) -> Result<Exit, CliError> {
     };
     let sum = |f: fn(&SeriesRow) -> u64| per_model.iter().map(f).sum::<u64>();
     let spent = ledger.spent(range).await?;
+    let (interrupted, interrupted_cost) = ledger.interrupted(range).await?;
     let current = range.start <= ctx.now() && ctx.now() < range.end;
     let forecast = if current {
         Some(
@@ -86,6 +93,9 @@ pub async fn run(ctx: &Ctx, args: &SpendArgs) -> Result<Exit, CliError> {
         output_tokens: sum(|r| r.output_tokens),
         reasoning_tokens: sum(|r| r.reasoning_tokens),
         audio_seconds: sum(|r| r.audio_seconds),
+        interrupted,
+        interrupted_cost,
+        in_flight: ledger.in_flight_count().await?,
         by: breakdown,
         forecast,
     };
@@ -137,6 +147,20 @@ fn print_human(r: &Report, by: Option<SpendBy>) -> Result<(), CliError> {
             ]);
         }
         output::line(t)?;
+    }
+    if r.interrupted > 0 {
+        output::line(format_args!(
+            "{} request(s) were interrupted (their process was killed or crashed mid-request): \
+             billed at what was reserved for them, {:.4}.",
+            output::thousands(r.interrupted),
+            r.interrupted_cost
+        ))?;
+    }
+    if r.in_flight > 0 {
+        output::line(format_args!(
+            "{} request(s) in flight now, their worst case reserved against the limits.",
+            output::thousands(r.in_flight)
+        ))?;
     }
     if let Some(f) = &r.forecast {
         output::line(format_args!(

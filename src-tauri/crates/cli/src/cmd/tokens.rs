@@ -1,7 +1,7 @@
 //! `llmaas tokens`: the local API's callers. A token is printed once, at
 //! creation; the store keeps only its hash, and `list` never shows either.
 
-use llmaas_gateway::{NewToken, TokenInfo, month_of};
+use llmaas_gateway::{NewToken, TokenInfo};
 use serde_json::json;
 
 use crate::args::TokensCommand;
@@ -41,7 +41,8 @@ pub async fn run(ctx: &Ctx, command: &TokensCommand) -> Result<Exit, CliError> {
             }
         }
         TokensCommand::List => {
-            let list = store.list(&month_of(ctx.now())).await?;
+            let ledger = ctx.ledger().await?;
+            let list = store.list(&ledger, ctx.now()).await?;
             if ctx.json {
                 output::json(&list.iter().map(to_json).collect::<Vec<_>>())?;
             } else if list.is_empty() {

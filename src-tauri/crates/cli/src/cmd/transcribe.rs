@@ -19,15 +19,15 @@ use llmaas_local::default_model;
 use llmaas_local::{WhisperOptions, WhisperTranscriber};
 use llmaas_router::{RequestOptions, RouteReason};
 use llmaas_transcribe::{
-    CloudTranscriber, Format, Options, Progress, RouteChoice, RouteSituation, TranscribeError,
-    Transcriber, Transcript, choose_route, export, transcribe_file, watch,
+    CloudTranscriber, Format, LocalMeter, Options, Progress, RouteAsk, RouteChoice,
+    TranscribeError, Transcriber as _, Transcript, choose_route, export, transcribe_file, watch,
 };
 use serde::Serialize;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
 use crate::args::{SpeechArgs, TranscribeArgs};
-use crate::context::{self, Ctx};
+use crate::context::Ctx;
 use crate::error::{CliError, Exit};
 use crate::output;
 
@@ -36,14 +36,25 @@ use crate::output;
 #[derive(Debug)]
 pub enum Engine {
     Cloud(CloudTranscriber),
-    Local(Box<WhisperTranscriber>),
+    /// Whisper here, and the meter that records each recording's row.
+    Local(Box<WhisperTranscriber>, LocalMeter),
 }
 
 impl Engine {
-    pub fn transcriber(&mut self) -> &mut dyn Transcriber {
+    /// Transcribes one recording (a local one is recorded in the ledger;
+    /// the cloud's chunks are, each, by the router).
+    pub fn transcribe(
+        &mut self,
+        path: &Path,
+        options: &Options,
+        cancel: &CancellationToken,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Transcript, TranscribeError> {
         match self {
-            Engine::Cloud(t) => t,
-            Engine::Local(t) => t.as_mut(),
+            Engine::Cloud(t) => transcribe_file(path, t, options, cancel, progress),
+            Engine::Local(t, meter) => {
+                meter.transcribe(path, t.as_mut(), options, cancel, progress)
+            }
         }
     }
 
@@ -51,7 +62,7 @@ impl Engine {
     pub fn take_cost(&mut self) -> Money {
         match self {
             Engine::Cloud(t) => t.take_spend().cost,
-            Engine::Local(_) => Money::ZERO,
+            Engine::Local(..) => Money::ZERO,
         }
     }
 }
@@ -87,9 +98,16 @@ pub fn ctrl_c_token(runtime: &Runtime) -> CancellationToken {
     cancel
 }
 
-/// Chooses the route and builds its transcriber: loads the whisper model,
-/// or sets up the router for the cloud.
-pub fn prepare(ctx: &Ctx, args: &SpeechArgs, runtime: &Runtime) -> Result<Prepared, CliError> {
+/// Asks the router for the route and builds its transcriber: loads the
+/// whisper model (its transcriptions recorded in the ledger), or sets up the
+/// cloud's chunks through the router. `files` are priced against the budget
+/// before choosing, when their lengths are known (none for a hot folder).
+pub fn prepare(
+    ctx: &Ctx,
+    args: &SpeechArgs,
+    files: &[&Path],
+    runtime: &Runtime,
+) -> Result<Prepared, CliError> {
     let local = llmaas_setup::speech_model(&ctx.paths, &ctx.settings, args.model.as_deref());
     if local.explicit && args.route.cloud {
         return Err(CliError::Usage(format!(
@@ -102,25 +120,37 @@ pub fn prepare(ctx: &Ctx, args: &SpeechArgs, runtime: &Runtime) -> Result<Prepar
     let policy = args
         .route
         .policy()
-        .or(local.explicit.then_some(RoutePolicy::Local))
-        .unwrap_or(ctx.settings.routing.policy);
-    let may_use_cloud = !args.confidential && policy != RoutePolicy::Local;
-    let situation = RouteSituation {
+        .or(local.explicit.then_some(RoutePolicy::Local));
+    let options = RequestOptions {
         policy,
         confidential: args.confidential,
-        // Reading the keychain only when the cloud is allowed at all.
-        api_key: may_use_cloud && context::api_key().is_some(),
-        local_model: local.path.is_file(),
+        project: args.project.clone(),
+        ..RequestOptions::default()
     };
-    let choice = choose_route(&situation).inspect_err(|e| {
-        if matches!(e, TranscribeError::NoLocalModel { .. }) {
-            eprintln!(
-                "hint: the local speech model is looked for at {} (set {} to use another file)",
-                local.path.display(),
-                default_model::SPEECH_MODEL_ENV
-            );
-        }
-    })?;
+    let router = runtime.block_on(ctx.router())?;
+    let cloud_model = args
+        .model
+        .clone()
+        .filter(|_| !local.explicit)
+        .unwrap_or_else(|| ctx.settings.models.transcription.clone());
+    let local_name = local.path.is_file().then(|| local.name());
+    let ask = RouteAsk {
+        cloud_model: &cloud_model,
+        local_model: local_name.as_deref(),
+        files,
+        options: &options,
+    };
+    let choice = runtime
+        .block_on(choose_route(&router, &ask))
+        .inspect_err(|e| {
+            if matches!(e, TranscribeError::NoLocalModel { .. }) {
+                eprintln!(
+                    "hint: the local speech model is looked for at {} (set {} to use another file)",
+                    local.path.display(),
+                    default_model::SPEECH_MODEL_ENV
+                );
+            }
+        })?;
     let language = args
         .language
         .as_deref()
@@ -129,38 +159,41 @@ pub fn prepare(ctx: &Ctx, args: &SpeechArgs, runtime: &Runtime) -> Result<Prepar
         .map(str::to_owned);
     let (engine, model, language) = match choice.route {
         Route::Local => {
-            let options = WhisperOptions {
-                model: local.id.clone(),
-                ..WhisperOptions::default()
-            };
-            let whisper = WhisperTranscriber::load(&local.path, &options)?;
+            let whisper = WhisperTranscriber::load(
+                &local.path,
+                &WhisperOptions {
+                    model: local.id.clone(),
+                    ..WhisperOptions::default()
+                },
+            )?;
             // Refused here, before any file, rather than once per file.
             let code = whisper
                 .check_language(language.as_deref())
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             let model = whisper.model();
+            let meter = LocalMeter::new(
+                router,
+                runtime.handle().clone(),
+                &model,
+                choice.reason.clone(),
+                options,
+            );
             (
-                Engine::Local(Box::new(whisper)),
+                Engine::Local(Box::new(whisper), meter),
                 model,
                 code.map(str::to_owned),
             )
         }
         Route::Cloud => {
-            let router = runtime.block_on(ctx.router())?;
-            let model = args
-                .model
-                .clone()
-                .unwrap_or_else(|| ctx.settings.models.transcription.clone());
             let options = RequestOptions {
-                // The route is decided: the router applies its guard and
-                // health checks to the cloud, and never turns it local.
+                // Routed already: each chunk is admitted by the router's
+                // guard, and a recording is never split between routes.
                 policy: Some(RoutePolicy::Cloud),
-                confidential: false,
-                project: args.project.clone(),
-                ..RequestOptions::default()
+                ..options
             };
-            let cloud = CloudTranscriber::new(router, runtime.handle().clone(), &model, options);
-            (Engine::Cloud(cloud), model, language)
+            let cloud =
+                CloudTranscriber::new(router, runtime.handle().clone(), &cloud_model, options);
+            (Engine::Cloud(cloud), cloud_model, language)
         }
     };
     tracing::info!(route = %choice.route, reason = %choice.reason, model, "transcription route");
@@ -202,7 +235,8 @@ pub fn run(ctx: &Ctx, args: &TranscribeArgs) -> Result<Exit, CliError> {
     }
     let runtime = runtime()?;
     let cancel = ctrl_c_token(&runtime);
-    let mut prepared = prepare(ctx, &args.speech, &runtime)?;
+    let files: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    let mut prepared = prepare(ctx, &args.speech, &files, &runtime)?;
     eprintln!(
         "transcribing with {} ({}: {})",
         prepared.model, prepared.choice.route, prepared.choice.reason
@@ -317,13 +351,9 @@ fn transcribe_one(
         )));
     }
     let bar = bar(path);
-    let result = transcribe_file(
-        path,
-        prepared.engine.transcriber(),
-        &prepared.options,
-        cancel,
-        &mut |p| update(&bar, &p),
-    );
+    let result = prepared
+        .engine
+        .transcribe(path, &prepared.options, cancel, &mut |p| update(&bar, &p));
     bar.finish_and_clear();
     let transcript = result?;
     let dir = match out {

@@ -5,9 +5,7 @@
 
 use std::path::Path;
 
-use llmaas_transcribe::{
-    Format, HotFolder, HotFolderEvent, HotFolderOptions, Transcript, transcribe_file, watch,
-};
+use llmaas_transcribe::{Format, HotFolder, HotFolderEvent, HotFolderOptions, Transcript, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::args::WatchArgs;
@@ -30,7 +28,7 @@ pub fn run(ctx: &Ctx, args: &WatchArgs) -> Result<Exit, CliError> {
     )?;
     let runtime = runtime()?;
     let cancel = ctrl_c_token(&runtime);
-    let mut prepared = prepare(ctx, &args.speech, &runtime)?;
+    let mut prepared = prepare(ctx, &args.speech, &[], &runtime)?;
     eprintln!(
         "watching {} with {} ({}: {}); Ctrl-C to stop",
         folder.dir().display(),
@@ -41,13 +39,9 @@ pub fn run(ctx: &Ctx, args: &WatchArgs) -> Result<Exit, CliError> {
     let result = std::thread::scope(|s| {
         let work = || {
             let mut transcribe = |path: &Path, cancel: &CancellationToken| {
-                let t = transcribe_file(
-                    path,
-                    prepared.engine.transcriber(),
-                    &prepared.options,
-                    cancel,
-                    &mut |_| {},
-                );
+                let t = prepared
+                    .engine
+                    .transcribe(path, &prepared.options, cancel, &mut |_| {});
                 let cost = prepared.engine.take_cost();
                 if let Ok(t) = &t {
                     eprintln!("{}", done_line(path, t, cost));
