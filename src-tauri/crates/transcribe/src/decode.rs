@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Indexing, Resampler as _};
+use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymphoniaError;
@@ -88,67 +89,15 @@ impl Decoder {
             return Err(TranscribeError::EmptyFile);
         }
         let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
-        let format = symphonia::default::get_probe()
-            .probe(
-                &hint,
-                mss,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
-            .map_err(|e| match e {
-                SymphoniaError::IoError(_) | SymphoniaError::Unsupported(_) => {
-                    TranscribeError::NotAudio(
-                        "no audio or video format recognised in it".to_owned(),
-                    )
-                }
-                other => TranscribeError::NotAudio(other.to_string()),
-            })?;
+        let format = probe(mss, path.extension().and_then(|e| e.to_str()))?;
         Decoder::from_format(format)
     }
 
     fn from_format(format: Box<dyn FormatReader>) -> Result<Decoder, TranscribeError> {
-        let track = format
-            .default_track(TrackType::Audio)
-            .or_else(|| {
-                format
-                    .tracks()
-                    .iter()
-                    .find(|t| t.codec_params.as_ref().is_some_and(|p| p.audio().is_some()))
-            })
-            .ok_or(TranscribeError::NoAudioTrack)?;
-        let params = track
-            .codec_params
-            .as_ref()
-            .and_then(|p| p.audio())
-            .ok_or(TranscribeError::NoAudioTrack)?
-            .clone();
-        let codec = codec_name(params.codec);
-        let decoder = codecs()
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|_| TranscribeError::UnsupportedCodec(codec.clone()))?;
-        let sample_rate = params.sample_rate.unwrap_or(0);
-        let channels = params
-            .channels
-            .as_ref()
-            .map_or(0, symphonia::core::audio::Channels::count);
-        let duration_ms = match (track.num_frames, params.sample_rate) {
-            (Some(frames), Some(rate)) if rate > 0 => Some(frames * 1000 / u64::from(rate)),
-            _ => None,
-        };
-        let info = AudioInfo {
-            sample_rate,
-            channels,
-            duration_ms,
-            codec,
-        };
-        let track_id = track.id;
+        let (track_id, info, codec) = open_track(&*format)?;
         Ok(Decoder {
             format,
-            codec: decoder,
+            codec,
             track_id,
             info,
             resampler: None,
@@ -172,47 +121,18 @@ impl Decoder {
         if self.finished {
             return Ok(None);
         }
-        let mut bad = 0;
         loop {
-            let packet = match self.format.next_packet() {
-                Ok(Some(p)) => p,
-                // The end, or a stream whose layout changed (chained ogg): what
-                // was read is the recording.
-                Ok(None) | Err(SymphoniaError::ResetRequired) => return self.flush(),
-                // A cut file ends where it is cut.
-                Err(SymphoniaError::IoError(e))
-                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
-                {
-                    tracing::warn!("the recording ends early (truncated file)");
-                    return self.flush();
-                }
-                Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
-            };
-            if packet.track_id != self.track_id {
-                continue;
+            let (interleaved, mut mono, mut rate) = (&mut self.interleaved, Vec::new(), 0);
+            let decoded = decode_next(&mut *self.format, &mut *self.codec, self.track_id, |buf| {
+                rate = buf.spec().rate();
+                let channels = buf.spec().channels().count().max(1);
+                interleaved.resize(buf.samples_interleaved(), 0.0);
+                buf.copy_to_slice_interleaved(&mut *interleaved);
+                mono = downmix(interleaved, channels);
+            })?;
+            if !decoded {
+                return self.flush();
             }
-            let mono = match self.codec.decode(&packet) {
-                Ok(buf) => {
-                    let rate = buf.spec().rate();
-                    let channels = buf.spec().channels().count().max(1);
-                    self.interleaved.resize(buf.samples_interleaved(), 0.0);
-                    buf.copy_to_slice_interleaved(&mut self.interleaved);
-                    bad = 0;
-                    (rate, downmix(&self.interleaved, channels))
-                }
-                Err(SymphoniaError::DecodeError(e)) => {
-                    bad += 1;
-                    if bad >= MAX_BAD_PACKETS {
-                        return Err(TranscribeError::Corrupt(format!(
-                            "{MAX_BAD_PACKETS} packets in a row do not decode ({e})"
-                        )));
-                    }
-                    continue;
-                }
-                Err(SymphoniaError::IoError(_)) => continue,
-                Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
-            };
-            let (rate, mono) = mono;
             if rate == 0 {
                 return Err(TranscribeError::Corrupt("a sample rate of 0".into()));
             }
@@ -307,6 +227,113 @@ impl Decoder {
             }
         }
         Ok((!out.is_empty()).then_some(out))
+    }
+}
+
+/// Probes `mss`, with the file's extension as a hint, for a container.
+fn probe<'s>(
+    mss: MediaSourceStream<'s>,
+    extension: Option<&str>,
+) -> Result<Box<dyn FormatReader + 's>, TranscribeError> {
+    let mut hint = Hint::new();
+    if let Some(ext) = extension {
+        hint.with_extension(ext);
+    }
+    symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymphoniaError::IoError(_) | SymphoniaError::Unsupported(_) => {
+                TranscribeError::NotAudio("no audio or video format recognised in it".to_owned())
+            }
+            other => TranscribeError::NotAudio(other.to_string()),
+        })
+}
+
+/// The container's first audio track: its id, what it says of itself, and a
+/// decoder for it.
+fn open_track(
+    format: &dyn FormatReader,
+) -> Result<(u32, AudioInfo, Box<dyn AudioDecoder>), TranscribeError> {
+    let track = format
+        .default_track(TrackType::Audio)
+        .or_else(|| {
+            format
+                .tracks()
+                .iter()
+                .find(|t| t.codec_params.as_ref().is_some_and(|p| p.audio().is_some()))
+        })
+        .ok_or(TranscribeError::NoAudioTrack)?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or(TranscribeError::NoAudioTrack)?;
+    let codec = codec_name(params.codec);
+    let decoder = codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .map_err(|_| TranscribeError::UnsupportedCodec(codec.clone()))?;
+    let duration_ms = match (track.num_frames, params.sample_rate) {
+        (Some(frames), Some(rate)) if rate > 0 => Some(frames * 1000 / u64::from(rate)),
+        _ => None,
+    };
+    let info = AudioInfo {
+        sample_rate: params.sample_rate.unwrap_or(0),
+        channels: params
+            .channels
+            .as_ref()
+            .map_or(0, symphonia::core::audio::Channels::count),
+        duration_ms,
+        codec,
+    };
+    Ok((track.id, info, decoder))
+}
+
+/// Decodes the track's next packet that decodes and hands it to `use_buf`;
+/// `false` at the end of the stream. Bad packets are stepped over, up to
+/// [`MAX_BAD_PACKETS`] in a row; a cut file ends where it is cut.
+fn decode_next(
+    format: &mut dyn FormatReader,
+    codec: &mut dyn AudioDecoder,
+    track_id: u32,
+    use_buf: impl FnOnce(&GenericAudioBufferRef<'_>),
+) -> Result<bool, TranscribeError> {
+    let mut bad = 0;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            // The end, or a stream whose layout changed (chained ogg): what
+            // was read is the recording.
+            Ok(None) | Err(SymphoniaError::ResetRequired) => return Ok(false),
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                tracing::warn!("the recording ends early (truncated file)");
+                return Ok(false);
+            }
+            Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        match codec.decode(&packet) {
+            Ok(buf) => {
+                use_buf(&buf);
+                return Ok(true);
+            }
+            Err(SymphoniaError::DecodeError(e)) => {
+                bad += 1;
+                if bad >= MAX_BAD_PACKETS {
+                    return Err(TranscribeError::Corrupt(format!(
+                        "{MAX_BAD_PACKETS} packets in a row do not decode ({e})"
+                    )));
+                }
+            }
+            Err(SymphoniaError::IoError(_)) => {}
+            Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
+        }
     }
 }
 
