@@ -15,8 +15,9 @@
 //! 6. the resulting [`Transcript`] is exported with [`export::write`] as TXT,
 //!    SRT, WebVTT, JSON or DOCX.
 //!
-//! [`decode`] does steps 1 and 2, [`pipeline`] drives 3 to 5 (blocking, with
-//! progress and cancellation); the transcribers live with their engines
+//! [`decode`] does steps 1 and 2 (and [`measure_duration`] times an upload
+//! by decoding it), [`pipeline`] drives 3 to 5 (blocking, with progress and
+//! cancellation); the transcribers live with their engines
 //! (whisper in the `local` crate, the cloud in [`cloud`]). [`route`] picks
 //! between them by the user's policy, and [`watch`] runs the hot folder.
 
@@ -31,6 +32,7 @@ mod transcript;
 pub mod watch;
 
 pub use cloud::{CloudSpend, CloudTranscriber};
+pub use decode::measure_duration;
 pub use error::{ExportError, TranscribeError, UnknownFormat};
 pub use export::{Format, to_bytes, write_docx};
 pub use merge::Merger;
