@@ -238,7 +238,7 @@ async fn transcriptions_inner(
         }
     };
     let model = text("model").unwrap_or_else(|| "whisper-1".to_owned());
-    let audio_seconds = wav_seconds(&audio);
+    let audio_seconds = Some(measure_seconds(&file_name, audio.clone()).await?);
     let request = TranscriptionRequest {
         mime: mime.unwrap_or_else(|| mime_of(&file_name).to_owned()),
         file_name,
@@ -279,30 +279,31 @@ fn mime_of(file_name: &str) -> &'static str {
     }
 }
 
-/// The length of a WAV recording in whole seconds (rounded up), so that the
-/// budget guard can price it before sending; `None` for other formats.
-pub(crate) fn wav_seconds(bytes: &[u8]) -> Option<u64> {
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return None;
-    }
-    let u32_at = |i: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?))
-    };
-    let (mut at, mut byte_rate) = (12, None);
-    while at + 8 <= bytes.len() {
-        let id = &bytes[at..at + 4];
-        let size = u32_at(at + 4)? as usize;
-        if id == b"fmt " {
-            byte_rate = u32_at(at + 16);
-        } else if id == b"data" {
-            // A streamed WAV may announce a bogus size: trust the bytes there.
-            let size = size.min(bytes.len() - at - 8) as u64;
-            let rate = u64::from(byte_rate.filter(|r| *r > 0)?);
-            return Some(size.div_ceil(rate));
-        }
-        at += 8 + size + (size & 1);
-    }
-    None
+/// How long an upload lasts, in whole seconds rounded up, so that the budget
+/// guard prices it before sending: measured by decoding it (a header says
+/// whatever its sender wrote), on a blocking thread since that is CPU work
+/// in proportion to the audio. What does not decode is refused here, before
+/// the router sends anything.
+async fn measure_seconds(file_name: &str, audio: Bytes) -> Result<u64, ApiError> {
+    let extension = std::path::Path::new(file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_owned);
+    let measured = tokio::task::spawn_blocking(move || {
+        llmaas_transcribe::measure_duration(&audio, extension.as_deref())
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("measuring the audio failed: {e}")))?;
+    let length = measured.map_err(|e| {
+        ApiError::bad_param(
+            "file",
+            format!(
+                "The file could not be read as audio: {e}. Send a recording \
+                 (wav, mp3, m4a, ogg, flac, opus) or a video with sound."
+            ),
+        )
+    })?;
+    Ok(length.as_secs() + u64::from(length.subsec_nanos() > 0))
 }
 
 /// `GET /v1/models`: the catalogue's live models and the local engine's, in
@@ -413,26 +414,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wav_length_is_read_from_the_header() {
-        // 8 kHz, 16-bit mono: 16,000 bytes a second; 2.5 s of silence.
-        const DATA: u32 = 40_000;
-        let data = vec![0_u8; DATA as usize];
-        let mut wav = Vec::new();
-        wav.extend_from_slice(b"RIFF");
-        wav.extend_from_slice(&(36 + DATA).to_le_bytes());
-        wav.extend_from_slice(b"WAVEfmt ");
-        wav.extend_from_slice(&16_u32.to_le_bytes());
-        wav.extend_from_slice(&1_u16.to_le_bytes());
-        wav.extend_from_slice(&1_u16.to_le_bytes());
-        wav.extend_from_slice(&8000_u32.to_le_bytes());
-        wav.extend_from_slice(&16_000_u32.to_le_bytes());
-        wav.extend_from_slice(&2_u16.to_le_bytes());
-        wav.extend_from_slice(&16_u16.to_le_bytes());
-        wav.extend_from_slice(b"data");
-        wav.extend_from_slice(&DATA.to_le_bytes());
-        wav.extend_from_slice(&data);
-        assert_eq!(wav_seconds(&wav), Some(3));
-        assert_eq!(wav_seconds(b"ID3 not a wav"), None);
+    fn the_mime_type_comes_from_the_extension() {
         assert_eq!(mime_of("a.MP3"), "audio/mpeg");
     }
 }

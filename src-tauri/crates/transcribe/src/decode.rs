@@ -6,13 +6,21 @@
 //! rubato's FFT resampler brings any rate to 16 kHz. Nothing holds more than
 //! one packet and one resampler block: a 3-hour file streams through in the
 //! same memory as a 3-second one.
+//!
+//! [`measure_duration`] decodes bytes already in memory (an upload) only to
+//! count their frames: what a recording lasts is what decodes, not what its
+//! header announces, since a header is whatever the sender wrote.
 
+use std::borrow::Cow;
 use std::fs::File;
+use std::io::Cursor;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Indexing, Resampler as _};
+use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymphoniaError;
@@ -88,67 +96,15 @@ impl Decoder {
             return Err(TranscribeError::EmptyFile);
         }
         let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
-        let format = symphonia::default::get_probe()
-            .probe(
-                &hint,
-                mss,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
-            .map_err(|e| match e {
-                SymphoniaError::IoError(_) | SymphoniaError::Unsupported(_) => {
-                    TranscribeError::NotAudio(
-                        "no audio or video format recognised in it".to_owned(),
-                    )
-                }
-                other => TranscribeError::NotAudio(other.to_string()),
-            })?;
+        let format = probe(mss, path.extension().and_then(|e| e.to_str()))?;
         Decoder::from_format(format)
     }
 
     fn from_format(format: Box<dyn FormatReader>) -> Result<Decoder, TranscribeError> {
-        let track = format
-            .default_track(TrackType::Audio)
-            .or_else(|| {
-                format
-                    .tracks()
-                    .iter()
-                    .find(|t| t.codec_params.as_ref().is_some_and(|p| p.audio().is_some()))
-            })
-            .ok_or(TranscribeError::NoAudioTrack)?;
-        let params = track
-            .codec_params
-            .as_ref()
-            .and_then(|p| p.audio())
-            .ok_or(TranscribeError::NoAudioTrack)?
-            .clone();
-        let codec = codec_name(params.codec);
-        let decoder = codecs()
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|_| TranscribeError::UnsupportedCodec(codec.clone()))?;
-        let sample_rate = params.sample_rate.unwrap_or(0);
-        let channels = params
-            .channels
-            .as_ref()
-            .map_or(0, symphonia::core::audio::Channels::count);
-        let duration_ms = match (track.num_frames, params.sample_rate) {
-            (Some(frames), Some(rate)) if rate > 0 => Some(frames * 1000 / u64::from(rate)),
-            _ => None,
-        };
-        let info = AudioInfo {
-            sample_rate,
-            channels,
-            duration_ms,
-            codec,
-        };
-        let track_id = track.id;
+        let (track_id, info, codec) = open_track(&*format)?;
         Ok(Decoder {
             format,
-            codec: decoder,
+            codec,
             track_id,
             info,
             resampler: None,
@@ -172,47 +128,18 @@ impl Decoder {
         if self.finished {
             return Ok(None);
         }
-        let mut bad = 0;
         loop {
-            let packet = match self.format.next_packet() {
-                Ok(Some(p)) => p,
-                // The end, or a stream whose layout changed (chained ogg): what
-                // was read is the recording.
-                Ok(None) | Err(SymphoniaError::ResetRequired) => return self.flush(),
-                // A cut file ends where it is cut.
-                Err(SymphoniaError::IoError(e))
-                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
-                {
-                    tracing::warn!("the recording ends early (truncated file)");
-                    return self.flush();
-                }
-                Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
-            };
-            if packet.track_id != self.track_id {
-                continue;
+            let (interleaved, mut mono, mut rate) = (&mut self.interleaved, Vec::new(), 0);
+            let decoded = decode_next(&mut *self.format, &mut *self.codec, self.track_id, |buf| {
+                rate = buf.spec().rate();
+                let channels = buf.spec().channels().count().max(1);
+                interleaved.resize(buf.samples_interleaved(), 0.0);
+                buf.copy_to_slice_interleaved(&mut *interleaved);
+                mono = downmix(interleaved, channels);
+            })?;
+            if !decoded {
+                return self.flush();
             }
-            let mono = match self.codec.decode(&packet) {
-                Ok(buf) => {
-                    let rate = buf.spec().rate();
-                    let channels = buf.spec().channels().count().max(1);
-                    self.interleaved.resize(buf.samples_interleaved(), 0.0);
-                    buf.copy_to_slice_interleaved(&mut self.interleaved);
-                    bad = 0;
-                    (rate, downmix(&self.interleaved, channels))
-                }
-                Err(SymphoniaError::DecodeError(e)) => {
-                    bad += 1;
-                    if bad >= MAX_BAD_PACKETS {
-                        return Err(TranscribeError::Corrupt(format!(
-                            "{MAX_BAD_PACKETS} packets in a row do not decode ({e})"
-                        )));
-                    }
-                    continue;
-                }
-                Err(SymphoniaError::IoError(_)) => continue,
-                Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
-            };
-            let (rate, mono) = mono;
             if rate == 0 {
                 return Err(TranscribeError::Corrupt("a sample rate of 0".into()));
             }
@@ -307,6 +234,253 @@ impl Decoder {
             }
         }
         Ok((!out.is_empty()).then_some(out))
+    }
+}
+
+/// How long in-memory audio lasts, by decoding every packet of its first
+/// audio track and counting the frames that come out (nothing is resampled,
+/// nothing kept). `extension` (`mp3`, `m4a`…, from the file's name) only helps
+/// the probe; the bytes decide.
+///
+/// Nothing announced is trusted: not the container's frame count, and not a
+/// WAV `data` chunk's size when more samples follow it than it admits (see
+/// [`wav_counted_to_the_end`]). A cut file lasts what it holds; 50 packets in
+/// a row that do not decode end it with an error, as in [`Decoder`]. The
+/// caller bounds the input (the gateway's body limit): decoding costs CPU
+/// in proportion to the audio, so call it off the async runtime.
+///
+/// Fails on empty input, bytes that are not audio, no audio track, an
+/// unsupported codec, a damaged stream, or audio of which no frame decodes.
+pub fn measure_duration(
+    bytes: &[u8],
+    extension: Option<&str>,
+) -> Result<Duration, TranscribeError> {
+    if bytes.is_empty() {
+        return Err(TranscribeError::EmptyFile);
+    }
+    let bytes = wav_counted_to_the_end(bytes);
+    let source = Box::new(Cursor::new(&*bytes));
+    let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
+    let mut format = probe(mss, extension)?;
+    let (track_id, _, mut codec) = open_track(&*format)?;
+    let mut tally = Tally::default();
+    let mut rate_zero = false;
+    while decode_next(&mut *format, &mut *codec, track_id, |buf| {
+        let rate = buf.spec().rate();
+        rate_zero |= rate == 0;
+        tally.add(buf.frames() as u64, rate);
+    })? {
+        if rate_zero {
+            return Err(TranscribeError::Corrupt("a sample rate of 0".into()));
+        }
+    }
+    tally
+        .total()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| TranscribeError::NotAudio("no audio frame decodes from it".into()))
+}
+
+/// Decoded frames added up, exactly, across changes of sample rate.
+#[derive(Debug, Default)]
+struct Tally {
+    /// The time of the frames at earlier rates.
+    done: Duration,
+    frames: u64,
+    rate: u32,
+}
+
+impl Tally {
+    fn add(&mut self, frames: u64, rate: u32) {
+        if rate != self.rate {
+            self.done = self.total().unwrap_or(Duration::MAX);
+            self.frames = 0;
+            self.rate = rate;
+        }
+        self.frames = self.frames.saturating_add(frames);
+    }
+
+    /// `None` on an overflow, which bounded input cannot reach.
+    fn total(&self) -> Option<Duration> {
+        if self.rate == 0 {
+            return Some(self.done);
+        }
+        let nanos = u128::from(self.frames) * 1_000_000_000 / u128::from(self.rate);
+        self.done
+            .checked_add(Duration::from_nanos(u64::try_from(nanos).ok()?))
+    }
+}
+
+/// A WAV whose `data` chunk announces fewer bytes than follow it, as a copy
+/// whose `data` chunk runs to the end of the bytes; anything else unchanged.
+/// symphonia stops where the chunk says it ends, so a header announcing 1 s
+/// in front of 13 minutes of samples would otherwise measure 1 s. What
+/// follows an honest `data` chunk is more chunks (`LIST`, `id3 `…), each
+/// tagged with printable characters, ending at the end of the file: such a
+/// file is left as it is, and its metadata is not counted as sound.
+fn wav_counted_to_the_end(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Cow::Borrowed(bytes);
+    }
+    let Some((data_at, data_len)) = find_chunk(bytes, *b"data") else {
+        return Cow::Borrowed(bytes);
+    };
+    let after = data_at
+        .saturating_add(8)
+        .saturating_add(data_len)
+        .saturating_add(data_len & 1);
+    if after >= bytes.len() || chunks_reach_the_end(bytes, after) {
+        return Cow::Borrowed(bytes);
+    }
+    // The lengths there really are; "unknown" (which would drop the last
+    // partial packet) only past 4 GiB.
+    let len_field = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+    let mut copy = bytes.to_vec();
+    copy[4..8].copy_from_slice(&len_field(bytes.len() - 8));
+    copy[data_at + 4..data_at + 8].copy_from_slice(&len_field(bytes.len() - data_at - 8));
+    Cow::Owned(copy)
+}
+
+/// A RIFF chunk's header at `at`: its tag and its announced length.
+fn chunk_at(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let header = bytes.get(at..at.checked_add(8)?)?;
+    let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+    Some((&header[..4], usize::try_from(len).ok()?))
+}
+
+/// Where the first `tag` chunk after the RIFF header starts, and the length
+/// it announces.
+fn find_chunk(bytes: &[u8], tag: [u8; 4]) -> Option<(usize, usize)> {
+    let mut at = 12;
+    while let Some((id, len)) = chunk_at(bytes, at) {
+        if id == tag.as_slice() {
+            return Some((at, len));
+        }
+        at = at.checked_add(8)?.checked_add(len)?.checked_add(len & 1)?;
+    }
+    None
+}
+
+/// Whether the bytes from `at` on are whole chunks, each tagged with
+/// printable characters, that end at the end of `bytes` (the last one's pad
+/// byte may be missing).
+fn chunks_reach_the_end(bytes: &[u8], mut at: usize) -> bool {
+    while at < bytes.len() {
+        let Some((id, len)) = chunk_at(bytes, at) else {
+            return false;
+        };
+        let end = at.saturating_add(8).saturating_add(len);
+        if end > bytes.len() || !id.iter().all(|b| (b' '..=b'~').contains(b)) {
+            return false;
+        }
+        at = end + (len & 1);
+    }
+    true
+}
+
+/// Probes `mss`, with the file's extension as a hint, for a container.
+fn probe<'s>(
+    mss: MediaSourceStream<'s>,
+    extension: Option<&str>,
+) -> Result<Box<dyn FormatReader + 's>, TranscribeError> {
+    let mut hint = Hint::new();
+    if let Some(ext) = extension {
+        hint.with_extension(ext);
+    }
+    symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymphoniaError::IoError(_) | SymphoniaError::Unsupported(_) => {
+                TranscribeError::NotAudio("no audio or video format recognised in it".to_owned())
+            }
+            other => TranscribeError::NotAudio(other.to_string()),
+        })
+}
+
+/// The container's first audio track: its id, what it says of itself, and a
+/// decoder for it.
+fn open_track(
+    format: &dyn FormatReader,
+) -> Result<(u32, AudioInfo, Box<dyn AudioDecoder>), TranscribeError> {
+    let track = format
+        .default_track(TrackType::Audio)
+        .or_else(|| {
+            format
+                .tracks()
+                .iter()
+                .find(|t| t.codec_params.as_ref().is_some_and(|p| p.audio().is_some()))
+        })
+        .ok_or(TranscribeError::NoAudioTrack)?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or(TranscribeError::NoAudioTrack)?;
+    let codec = codec_name(params.codec);
+    let decoder = codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .map_err(|_| TranscribeError::UnsupportedCodec(codec.clone()))?;
+    let duration_ms = match (track.num_frames, params.sample_rate) {
+        (Some(frames), Some(rate)) if rate > 0 => Some(frames * 1000 / u64::from(rate)),
+        _ => None,
+    };
+    let info = AudioInfo {
+        sample_rate: params.sample_rate.unwrap_or(0),
+        channels: params
+            .channels
+            .as_ref()
+            .map_or(0, symphonia::core::audio::Channels::count),
+        duration_ms,
+        codec,
+    };
+    Ok((track.id, info, decoder))
+}
+
+/// Decodes the track's next packet that decodes and hands it to `use_buf`;
+/// `false` at the end of the stream. Bad packets are stepped over, up to
+/// [`MAX_BAD_PACKETS`] in a row; a cut file ends where it is cut.
+fn decode_next(
+    format: &mut dyn FormatReader,
+    codec: &mut dyn AudioDecoder,
+    track_id: u32,
+    use_buf: impl FnOnce(&GenericAudioBufferRef<'_>),
+) -> Result<bool, TranscribeError> {
+    let mut bad = 0;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            // The end, or a stream whose layout changed (chained ogg): what
+            // was read is the recording.
+            Ok(None) | Err(SymphoniaError::ResetRequired) => return Ok(false),
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                tracing::warn!("the recording ends early (truncated file)");
+                return Ok(false);
+            }
+            Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        match codec.decode(&packet) {
+            Ok(buf) => {
+                use_buf(&buf);
+                return Ok(true);
+            }
+            Err(SymphoniaError::DecodeError(e)) => {
+                bad += 1;
+                if bad >= MAX_BAD_PACKETS {
+                    return Err(TranscribeError::Corrupt(format!(
+                        "{MAX_BAD_PACKETS} packets in a row do not decode ({e})"
+                    )));
+                }
+            }
+            Err(SymphoniaError::IoError(_)) => {}
+            Err(e) => return Err(TranscribeError::Corrupt(e.to_string())),
+        }
     }
 }
 
@@ -479,5 +653,84 @@ pub(crate) mod tests {
             n += b.len();
         }
         assert!((20_000..28_000).contains(&n), "{n}");
+    }
+
+    /// `wav` with its `data` chunk announcing `seconds` of samples (16-bit).
+    fn announcing(mut wav: Vec<u8>, rate: u32, channels: u16, seconds: u32) -> Vec<u8> {
+        let data_len = seconds * rate * u32::from(channels) * 2;
+        wav[4..8].copy_from_slice(&(36 + data_len).to_le_bytes());
+        wav[40..44].copy_from_slice(&data_len.to_le_bytes());
+        wav
+    }
+
+    fn seconds(bytes: &[u8], extension: Option<&str>) -> f64 {
+        measure_duration(bytes, extension).unwrap().as_secs_f64()
+    }
+
+    #[test]
+    fn a_recording_measures_the_frames_it_decodes() {
+        for (rate, channels) in [(16_000, 1), (44_100, 2), (22_050, 6)] {
+            let d = measure_duration(&tone_wav(rate, channels, 2.5), Some("wav")).unwrap();
+            assert_eq!(d, Duration::from_millis(2500), "{rate} Hz");
+        }
+        // The hint only helps: a wrong one changes nothing.
+        assert!((seconds(&tone_wav(8_000, 1, 3.0), Some("mp3")) - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_wav_header_that_lies_is_not_believed() {
+        // It announces 1 s and holds 70 s.
+        let forged = announcing(tone_wav(16_000, 1, 70.0), 16_000, 1, 1);
+        assert!((seconds(&forged, Some("wav")) - 70.0).abs() < 1e-9);
+        let forged = announcing(tone_wav(44_100, 2, 70.0), 44_100, 2, 0);
+        assert!((seconds(&forged, None) - 70.0).abs() < 1e-6);
+        // It announces 10 s and holds 2: what is there.
+        let short = announcing(tone_wav(16_000, 1, 2.0), 16_000, 1, 10);
+        let got = seconds(&short, None);
+        assert!((1.9..=2.0).contains(&got), "{got}");
+    }
+
+    #[test]
+    fn metadata_after_the_samples_is_not_sound() {
+        let mut wav = tone_wav(16_000, 1, 2.0);
+        let info = b"LIST\x0e\0\0\0INFOISFT\x02\0\0\0x\0";
+        wav.extend_from_slice(info);
+        let riff = u32::try_from(wav.len() - 8).unwrap();
+        wav[4..8].copy_from_slice(&riff.to_le_bytes());
+        assert_eq!(
+            measure_duration(&wav, None).unwrap(),
+            Duration::from_secs(2)
+        );
+    }
+
+    #[test]
+    fn what_is_not_audio_has_no_duration() {
+        assert_eq!(measure_duration(b"", None), Err(TranscribeError::EmptyFile));
+        let noise: Vec<u8> = (0..200_000_u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for (bytes, ext) in [
+            (&b"%PDF-1.7 not a recording"[..], Some("wav")),
+            (&noise[..], None),
+            (&noise[..], Some("mp3")),
+        ] {
+            match measure_duration(bytes, ext) {
+                Err(TranscribeError::NotAudio(_) | TranscribeError::Corrupt(_)) => {}
+                other => panic!("{ext:?}: {other:?}"),
+            }
+        }
+        // A header with no sample after it.
+        let empty = tone_wav(16_000, 1, 0.0);
+        assert!(matches!(
+            measure_duration(&empty, None),
+            Err(TranscribeError::NotAudio(_))
+        ));
+    }
+
+    #[test]
+    fn a_truncated_upload_measures_what_it_holds() {
+        let whole = tone_wav(44_100, 2, 3.0);
+        let got = seconds(&whole[..whole.len() / 2], Some("wav"));
+        assert!((1.45..=1.5).contains(&got), "{got}");
     }
 }

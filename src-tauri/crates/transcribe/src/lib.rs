@@ -15,11 +15,12 @@
 //! 6. the resulting [`Transcript`] is exported with [`export::write`] as TXT,
 //!    SRT, WebVTT, JSON or DOCX.
 //!
-//! [`decode`] does steps 1 and 2, [`pipeline`] drives 3 to 5 (blocking, with
-//! progress and cancellation); the transcribers live with their engines
-//! (whisper in the `local` crate, the cloud in [`cloud`]). [`route`] asks the
-//! router which one a recording goes to and records local ones in the
-//! ledger, and [`watch`] runs the hot folder.
+//! [`decode`] does steps 1 and 2 (and [`measure_duration`] times an upload
+//! by decoding it), [`pipeline`] drives 3 to 5 (blocking, with progress and
+//! cancellation); the transcribers live with their engines (whisper in the
+//! `local` crate, the cloud in [`cloud`]). [`route`] asks the router which
+//! one a recording goes to and records local ones in the ledger, and
+//! [`watch`] runs the hot folder.
 
 pub mod cloud;
 pub mod decode;
@@ -32,6 +33,7 @@ mod transcript;
 pub mod watch;
 
 pub use cloud::{CloudSpend, CloudTranscriber};
+pub use decode::measure_duration;
 pub use error::{ExportError, TranscribeError, UnknownFormat};
 pub use export::{Format, to_bytes, write_docx};
 pub use merge::Merger;
