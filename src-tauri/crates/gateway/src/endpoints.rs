@@ -9,7 +9,7 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest as _, Multipart, Request};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use llmaas_cloud::{CompletionRequest, Task, TranscriptionRequest};
@@ -178,22 +178,21 @@ async fn embeddings_inner(st: &AppState, call: &Call, bytes: &[u8]) -> Result<Re
 pub(crate) async fn transcriptions(
     st: &AppState,
     call: &Call,
-    headers: &HeaderMap,
+    head: axum::http::request::Parts,
     bytes: Bytes,
 ) -> Response {
-    respond(transcriptions_inner(st, call, headers, bytes).await)
+    respond(transcriptions_inner(st, call, head, bytes).await)
 }
 
 async fn transcriptions_inner(
     st: &AppState,
     call: &Call,
-    headers: &HeaderMap,
+    head: axum::http::request::Parts,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut req = Request::new(Body::from(bytes));
-    if let Some(ct) = headers.get(CONTENT_TYPE) {
-        req.headers_mut().insert(CONTENT_TYPE, ct.clone());
-    }
+    // The original head: without its extensions the multipart reader would
+    // apply axum's default 2 MB limit instead of the gateway's own.
+    let req = Request::from_parts(head, Body::from(bytes));
     let mut form = Multipart::from_request(req, &())
         .await
         .map_err(|e| ApiError::invalid(format!("Expected a multipart/form-data body: {e}")))?;

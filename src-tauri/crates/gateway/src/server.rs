@@ -368,8 +368,13 @@ async fn read_body(st: &AppState, body: Body) -> Result<Bytes, ApiError> {
         .map_err(|_| ApiError::too_large(format!("Request body exceeds {limit} bytes.")))
 }
 
-/// Splits a request into what a handler needs.
-async fn parts(st: &AppState, req: Request) -> Result<(Call, HeaderMap, Bytes), ApiError> {
+/// Splits a request into what a handler needs: the caller, the request's
+/// head (headers, and extensions such as the disabled default body limit,
+/// which the multipart reader honours) and the body, read within our limit.
+async fn parts(
+    st: &AppState,
+    req: Request,
+) -> Result<(Call, axum::http::request::Parts, Bytes), ApiError> {
     let (parts, body) = req.into_parts();
     let call = parts
         .extensions
@@ -389,7 +394,7 @@ async fn parts(st: &AppState, req: Request) -> Result<(Call, HeaderMap, Bytes), 
         )));
     }
     let bytes = read_body(st, body).await?;
-    Ok((call, parts.headers, bytes))
+    Ok((call, parts, bytes))
 }
 
 async fn chat_route(State(st): State<Arc<AppState>>, req: Request) -> Response {
@@ -415,7 +420,7 @@ async fn embeddings_route(State(st): State<Arc<AppState>>, req: Request) -> Resp
 
 async fn transcriptions_route(State(st): State<Arc<AppState>>, req: Request) -> Response {
     match parts(&st, req).await {
-        Ok((call, headers, bytes)) => endpoints::transcriptions(&st, &call, &headers, bytes).await,
+        Ok((call, head, bytes)) => endpoints::transcriptions(&st, &call, head, bytes).await,
         Err(e) => e.into_response(),
     }
 }

@@ -16,9 +16,8 @@ use llmaas_core::Money;
 use llmaas_ledger::TierLimits;
 use serde_json::Value;
 
-/// 8 kHz keeps 70 s (1.1 MB) under the 2 MB a multipart upload may have today:
-/// `transcriptions_inner` rebuilds the request, which drops the router's
-/// `DefaultBodyLimit::disable()`, so axum's default limit applies.
+/// 8 kHz keeps the uploads small; `an_upload_over_axums_default_limit_is_read`
+/// sends a larger one.
 const RATE: u32 = 8_000;
 /// Whisper's price: a cent a started minute.
 const TWO_MINUTES: &str = "0.02";
@@ -102,6 +101,21 @@ async fn a_wav_header_that_lies_is_priced_by_its_samples() {
     let (seconds, cost) = recorded(&env, id).await;
     assert_eq!(seconds, 70);
     assert_eq!(cost, TWO_MINUTES.parse::<Money>().unwrap());
+}
+
+/// The gateway reads bodies up to its own limit (32 MiB): a recording over
+/// axum's default 2 MB for multipart forms is transcribed, not refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_over_axums_default_limit_is_read() {
+    let env = Setup::default().start().await;
+    // 4 minutes at 8 kHz, 16-bit: 3.8 MB.
+    let big = wav(240, 240);
+    assert!(big.len() > 3 * 1024 * 1024);
+    let (status, id, body) = transcribe(&env, "long.wav", big).await;
+    assert_eq!(status, 200, "{body}");
+    let (seconds, cost) = recorded(&env, id).await;
+    assert_eq!(seconds, 240);
+    assert_eq!(cost, "0.04".parse::<Money>().unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
