@@ -212,8 +212,8 @@ fn confidential_images_are_refused_even_with_a_local_text_model() {
 }
 
 /// Pages in flight at once see each other's reservations: with room for
-/// two pages' worst case in `budget.monthly_limit_eur`, four pages sent in
-/// parallel are two sent and two refused, never four.
+/// two pages' worst case in `budget.monthly_limit_eur`, of four pages sent
+/// in parallel two are refused, never all four sent.
 #[test]
 fn parallel_pages_never_pass_the_monthly_limit_together() {
     let sim = simulator();
@@ -232,10 +232,15 @@ fn parallel_pages_never_pass_the_monthly_limit_together() {
         &pdf(&(1..=6).map(|n| page(A4, n)).collect::<Vec<_>>()),
     );
     let run = m.run(&["ocr", &file, "--parallel", "4"]);
-    assert_ne!(run.code(), 0, "{}", run.stderr());
-    assert!(run.stderr().contains("budget"), "{}", run.stderr());
-    assert_eq!(sim.chats().len(), 2, "{}", run.stderr());
+    let err = run.stderr();
+    assert_ne!(run.code(), 0, "{err}");
+    // Pages 3 and 4 are refused while 1 and 2 are in flight; later pages
+    // fit again once those are settled at what they really cost.
+    let refused = err.matches(": failed · ").count();
+    assert!(refused >= 2, "{err}");
+    let sent = sim.chats().len();
+    assert_eq!(sent + refused, 6, "{err}");
     let spend = m.run(&["spend", "--json"]).ok().json();
-    assert_eq!(spend["requests"], 2, "{spend}");
+    assert_eq!(spend["requests"], sent, "one row per page sent: {spend}");
     assert!(spend["spent"].as_i64().unwrap() <= 80_000_000, "{spend}");
 }
