@@ -10,6 +10,7 @@ mod model;
 mod money;
 mod request;
 mod secret;
+mod speech;
 mod text;
 mod tier;
 
@@ -25,5 +26,6 @@ pub use request::{
     SystemClock, Usage,
 };
 pub use secret::Secret;
+pub use speech::{Chunk, ChunkResult, Chunking, Segment, SpeechError, Transcriber};
 pub use text::line_at;
 pub use tier::Tier;

@@ -11,7 +11,7 @@
 //!   at a time, streamed tokens, usage, cancellation, idle unload.
 //!
 //! - [`WhisperTranscriber`] runs whisper.cpp models (ggml) as the
-//!   transcription pipeline's local [`Transcriber`](llmaas_transcribe::Transcriber).
+//!   transcription pipeline's local [`Transcriber`](llmaas_core::Transcriber).
 //!
 //! GPU backends are the `cuda` and `metal` features, passed to mistral.rs.
 

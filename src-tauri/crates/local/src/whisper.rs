@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use llmaas_transcribe::{Chunk, ChunkResult, Chunking, Segment, TranscribeError, Transcriber};
+use llmaas_core::{Chunk, ChunkResult, Chunking, Segment, SpeechError, Transcriber};
 use tokio_util::sync::CancellationToken;
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
@@ -266,7 +266,7 @@ impl WhisperTranscriber {
         chunk: &Chunk,
         language: Option<&'static str>,
         cancel: &CancellationToken,
-    ) -> Result<ChunkResult, TranscribeError> {
+    ) -> Result<ChunkResult, SpeechError> {
         if chunk.samples.is_empty() {
             return Ok(ChunkResult {
                 segments: Vec::new(),
@@ -285,20 +285,18 @@ impl WhisperTranscriber {
         let passes = (self.window_calls.load(Ordering::Relaxed) - calls_before).saturating_sub(1);
         self.encoder_passes += passes;
         if cancel.is_cancelled() {
-            return Err(TranscribeError::Cancelled);
+            return Err(SpeechError::Cancelled);
         }
-        outcome.map_err(|e| TranscribeError::Transcriber {
+        outcome.map_err(|e| SpeechError::Failed {
             at: at(chunk),
             message: format!("whisper.cpp failed: {e}"),
         })?;
         let mut segments = Vec::new();
         for segment in self.state.as_iter() {
-            let text = segment
-                .to_str_lossy()
-                .map_err(|e| TranscribeError::Transcriber {
-                    at: at(chunk),
-                    message: format!("whisper.cpp gave no text for a segment: {e}"),
-                })?;
+            let text = segment.to_str_lossy().map_err(|e| SpeechError::Failed {
+                at: at(chunk),
+                message: format!("whisper.cpp gave no text for a segment: {e}"),
+            })?;
             segments.push(Segment::new(
                 centiseconds_to_ms(segment.start_timestamp()),
                 centiseconds_to_ms(segment.end_timestamp()),
@@ -339,17 +337,17 @@ impl Transcriber for WhisperTranscriber {
         chunks: &[Chunk],
         language: Option<&str>,
         cancel: &CancellationToken,
-    ) -> Result<Vec<ChunkResult>, TranscribeError> {
+    ) -> Result<Vec<ChunkResult>, SpeechError> {
         let language = self
             .check_language(language)
-            .map_err(|e| TranscribeError::Transcriber {
+            .map_err(|e| SpeechError::Failed {
                 at: chunks.first().map_or_else(|| "the start".to_owned(), at),
                 message: e.to_string(),
             })?;
         let mut results = Vec::with_capacity(chunks.len());
         for chunk in chunks {
             if cancel.is_cancelled() {
-                return Err(TranscribeError::Cancelled);
+                return Err(SpeechError::Cancelled);
             }
             results.push(self.transcribe_chunk(chunk, language, cancel)?);
         }

@@ -307,7 +307,7 @@ impl Transcriber for Watched<'_> {
         chunks: &[Chunk],
         language: Option<&str>,
         cancel: &CancellationToken,
-    ) -> Result<Vec<ChunkResult>, TranscribeError> {
+    ) -> Result<Vec<ChunkResult>, llmaas_core::SpeechError> {
         let _ = self.started.send(Instant::now());
         self.inner.transcribe(chunks, language, cancel)
     }

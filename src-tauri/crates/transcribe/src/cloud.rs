@@ -18,15 +18,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::future::join_all;
 use llmaas_cloud::{Task, TranscriptionRequest, WireSegment};
-use llmaas_core::{BackendError, Money, RequestKind};
+use llmaas_core::{BackendError, Money, RequestKind, SpeechError};
 use llmaas_router::{RequestOptions, Router, RouterError, Summary};
 use serde::Serialize;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
+use crate::Segment;
 use crate::decode::SAMPLE_RATE;
 use crate::pipeline::{Chunk, ChunkResult, Chunking, Transcriber};
-use crate::{Segment, TranscribeError};
 
 /// Chunks in flight at once: the provider's own tool sends 4; one fewer
 /// keeps a tier-1 account clear of its request rate limit.
@@ -134,7 +134,7 @@ impl CloudTranscriber {
         chunk: &Chunk,
         language: Option<&str>,
         cancel: &CancellationToken,
-    ) -> (Result<(ChunkResult, Summary), TranscribeError>, u64) {
+    ) -> (Result<(ChunkResult, Summary), SpeechError>, u64) {
         let request = self.request(chunk, language);
         // Whole seconds, rounded up: the guard prices the started minute.
         let seconds = (chunk.samples.len() as u64).div_ceil(u64::from(SAMPLE_RATE));
@@ -169,7 +169,7 @@ impl CloudTranscriber {
                 "transcription chunk failed, sending it again"
             );
             tokio::select! {
-                () = cancel.cancelled() => return (Err(TranscribeError::Cancelled), retries),
+                () = cancel.cancelled() => return (Err(SpeechError::Cancelled), retries),
                 () = tokio::time::sleep(delay) => {}
             }
         }
@@ -194,9 +194,9 @@ impl Transcriber for CloudTranscriber {
         chunks: &[Chunk],
         language: Option<&str>,
         cancel: &CancellationToken,
-    ) -> Result<Vec<ChunkResult>, TranscribeError> {
+    ) -> Result<Vec<ChunkResult>, SpeechError> {
         if cancel.is_cancelled() {
-            return Err(TranscribeError::Cancelled);
+            return Err(SpeechError::Cancelled);
         }
         let this = &*self;
         // All of the batch run to their end even when one fails, so that
@@ -210,7 +210,7 @@ impl Transcriber for CloudTranscriber {
                 outcomes = all => Some(outcomes),
             }
         });
-        let outcomes = outcomes.ok_or(TranscribeError::Cancelled)?;
+        let outcomes = outcomes.ok_or(SpeechError::Cancelled)?;
         let mut results = Vec::with_capacity(outcomes.len());
         let mut first_error = None;
         for (outcome, retries) in outcomes {
@@ -257,17 +257,17 @@ fn retry_delay(error: &RouterError, planned: Duration) -> Option<Duration> {
 
 /// The router's refusal or failure as the pipeline reports it, naming the
 /// chunk and where it starts in the recording.
-fn chunk_error(chunk: &Chunk, error: RouterError) -> TranscribeError {
+fn chunk_error(chunk: &Chunk, error: RouterError) -> SpeechError {
     let at = chunk_label(chunk);
     match error {
         RouterError::BudgetRefused { .. } | RouterError::CapReached { .. } => {
-            TranscribeError::BudgetRefused {
+            SpeechError::BudgetRefused {
                 at,
                 message: error.to_string(),
             }
         }
-        RouterError::NoApiKey => TranscribeError::NoApiKey,
-        other => TranscribeError::Transcriber {
+        RouterError::NoApiKey => SpeechError::NoApiKey,
+        other => SpeechError::Failed {
             at,
             message: other.to_string(),
         },
@@ -362,7 +362,7 @@ mod tests {
 
     use super::*;
     use crate::decode::Decoder;
-    use crate::{Options, transcribe_file};
+    use crate::{Options, TranscribeError, transcribe_file};
 
     /// A simulator, a ledger and a router over them, on a runtime whose
     /// workers are not the test's thread (the pipeline blocks on it).

@@ -68,6 +68,21 @@ pub enum TranscribeError {
     Cancelled,
 }
 
+/// A transcriber's failure, as the pipeline reports it.
+impl From<llmaas_core::SpeechError> for TranscribeError {
+    fn from(e: llmaas_core::SpeechError) -> TranscribeError {
+        use llmaas_core::SpeechError;
+        match e {
+            SpeechError::Failed { at, message } => TranscribeError::Transcriber { at, message },
+            SpeechError::BudgetRefused { at, message } => {
+                TranscribeError::BudgetRefused { at, message }
+            }
+            SpeechError::NoApiKey => TranscribeError::NoApiKey,
+            _ => TranscribeError::Cancelled,
+        }
+    }
+}
+
 impl TranscribeError {
     pub(crate) fn io(path: &std::path::Path, e: &std::io::Error) -> TranscribeError {
         TranscribeError::Io {

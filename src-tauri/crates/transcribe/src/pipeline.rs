@@ -14,77 +14,7 @@ use crate::{Merger, Segment, TranscribeError, Transcript};
 /// Samples per millisecond at 16 kHz.
 const PER_MS: u64 = SAMPLE_RATE as u64 / 1000;
 
-/// How a transcriber wants its audio cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Chunking {
-    /// Length of each chunk, overlap included.
-    pub chunk_ms: u64,
-    /// How much of a chunk's end the next one hears again, so that a word cut
-    /// by the boundary is heard whole once.
-    pub overlap_ms: u64,
-}
-
-impl Chunking {
-    /// One chunk per whisper window (30 s): the finest progress. The local
-    /// whisper transcriber defaults to longer chunks (`CHUNKING` in
-    /// `local/src/whisper.rs`): each chunk boundary costs an extra encoder pass.
-    pub const LOCAL: Chunking = Chunking {
-        chunk_ms: 30_000,
-        overlap_ms: 2_000,
-    };
-    /// The provider bills every *started* minute of each request: chunks of
-    /// exactly 60 s (overlap included) are billed one minute each.
-    pub const CLOUD: Chunking = Chunking {
-        chunk_ms: 60_000,
-        overlap_ms: 2_000,
-    };
-}
-
-/// A piece of the recording, 16 kHz mono.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Chunk {
-    pub index: usize,
-    /// Where it starts in the recording.
-    pub offset_ms: u64,
-    pub samples: Vec<f32>,
-}
-
-impl Chunk {
-    pub fn duration_ms(&self) -> u64 {
-        self.samples.len() as u64 / PER_MS
-    }
-}
-
-/// One chunk's answer: segments timed from the chunk's start.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ChunkResult {
-    pub segments: Vec<Segment>,
-    /// The language the transcriber heard, when it says.
-    pub language: Option<String>,
-}
-
-/// Something that turns speech into timed text: whisper on this machine, or
-/// the provider's `/audio/transcriptions`.
-pub trait Transcriber: Send {
-    /// The model, as the transcript and the ledger name it.
-    fn model(&self) -> String;
-
-    fn chunking(&self) -> Chunking;
-
-    /// How many chunks it takes per call (the cloud sends a few at once).
-    fn batch(&self) -> usize {
-        1
-    }
-
-    /// Transcribes `chunks`, in order, answering one result per chunk.
-    /// `language` is ISO 639-1 (`fr`), or `None` to detect it.
-    fn transcribe(
-        &mut self,
-        chunks: &[Chunk],
-        language: Option<&str>,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<ChunkResult>, TranscribeError>;
-}
+pub use llmaas_core::{Chunk, ChunkResult, Chunking, Transcriber};
 
 /// Where a transcription is.
 #[derive(Debug, Clone, PartialEq, Eq)]

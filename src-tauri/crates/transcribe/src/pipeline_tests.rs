@@ -24,7 +24,7 @@ impl Transcriber for Echo {
         chunks: &[Chunk],
         _language: Option<&str>,
         cancel: &CancellationToken,
-    ) -> Result<Vec<ChunkResult>, TranscribeError> {
+    ) -> Result<Vec<ChunkResult>, llmaas_core::SpeechError> {
         Ok(chunks
             .iter()
             .map(|c| {

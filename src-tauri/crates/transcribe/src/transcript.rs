@@ -2,31 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One stretch of speech, with times in milliseconds from the start of the
-/// recording (absolute, once merged).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Segment {
-    pub start_ms: u64,
-    pub end_ms: u64,
-    pub text: String,
-}
-
-impl Segment {
-    pub fn new(start_ms: u64, end_ms: u64, text: impl Into<String>) -> Segment {
-        Segment {
-            start_ms,
-            end_ms,
-            text: text.into(),
-        }
-    }
-
-    /// Halfway between start and end: the merger decides which chunk owns a
-    /// segment by where its middle falls, so a segment cut by a chunk
-    /// boundary is kept from the chunk that heard most of it.
-    pub fn midpoint_ms(&self) -> u64 {
-        self.start_ms + self.end_ms.saturating_sub(self.start_ms) / 2
-    }
-}
+pub use llmaas_core::Segment;
 
 /// A whole recording's transcription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
