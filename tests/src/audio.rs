@@ -41,6 +41,9 @@ impl Form {
         if let Some(ct) = headers.get(header::CONTENT_TYPE) {
             req.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
         }
+        // The gate read the body within the API's 25 MB: the multipart reader
+        // must not apply axum's default 2 MB on top of it.
+        axum::extract::DefaultBodyLimit::disable().apply(&mut req);
         let mut multipart = Multipart::from_request(req, &())
             .await
             .map_err(|e| ApiError::bad_request(format!("Expected a multipart body: {e}")))?;

@@ -190,9 +190,10 @@ async fn transcriptions_inner(
     head: axum::http::request::Parts,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    // The original head: without its extensions the multipart reader would
-    // apply axum's default 2 MB limit instead of the gateway's own.
-    let req = Request::from_parts(head, Body::from(bytes));
+    // The body was read within the gateway's own limit (32 MiB): the
+    // multipart reader must not apply axum's default 2 MB on top of it.
+    let mut req = Request::from_parts(head, Body::from(bytes));
+    axum::extract::DefaultBodyLimit::disable().apply(&mut req);
     let mut form = Multipart::from_request(req, &())
         .await
         .map_err(|e| ApiError::invalid(format!("Expected a multipart/form-data body: {e}")))?;
