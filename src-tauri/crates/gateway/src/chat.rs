@@ -11,67 +11,22 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use llmaas_core::{ChatEvent, FinishReason, ModelId, RequestStatus, Route};
+use llmaas_core::{ChatEvent, FinishReason, RequestStatus};
 use llmaas_router::{ChatHandle, RouterEvent, Summary};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::error::ApiError;
-use crate::server::{AppState, Call};
+use crate::meta::{Meta, set_cost, usage};
+use crate::state::{AppState, Call};
 use crate::wire;
 
 /// Events buffered between the pump and a slow caller. Beyond this the pump
 /// waits, the router's channel fills, and the cloud stream is read no faster
 /// than the caller reads: memory stays bounded whatever the caller does.
 const PUMP_DEPTH: usize = 32;
-
-/// What the response headers say about a routed request.
-#[derive(Debug, Clone)]
-pub(crate) struct Meta {
-    /// The ledger row's id.
-    pub id: String,
-    pub route: Route,
-    pub reason: String,
-    pub model: ModelId,
-    pub created: i64,
-}
-
-impl Meta {
-    pub fn of_summary(s: &Summary) -> Meta {
-        Meta {
-            id: s.id.clone(),
-            route: s.route,
-            reason: s.reason.to_string(),
-            model: s.model.clone(),
-            created: chrono::Utc::now().timestamp(),
-        }
-    }
-
-    /// `x-request-id` (the ledger row), `x-llmaas-route` and `x-llmaas-route-reason`.
-    pub fn apply(&self, headers: &mut HeaderMap) {
-        let mut set = |name: &'static str, value: &str| {
-            // Header values must be visible ASCII: anything else is dropped.
-            let clean: String = value
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_graphic() || c == ' ' {
-                        c
-                    } else {
-                        '?'
-                    }
-                })
-                .collect();
-            if let Ok(v) = HeaderValue::from_str(&clean) {
-                headers.insert(name, v);
-            }
-        };
-        set("x-request-id", &self.id);
-        set("x-llmaas-route", self.route.as_str());
-        set("x-llmaas-route-reason", &self.reason);
-    }
-}
 
 /// The handler.
 pub(crate) async fn handle(st: Arc<AppState>, call: Call, bytes: Bytes) -> Response {
@@ -217,23 +172,6 @@ async fn whole(meta: Meta, first: RouterEvent, mut rx: mpsc::Receiver<RouterEven
     Meta::of_summary(&summary).apply(response.headers_mut());
     set_cost(response.headers_mut(), &summary);
     response
-}
-
-/// `x-llmaas-cost-eur`: what the request cost, in euros (nano-euro precision).
-pub(crate) fn set_cost(headers: &mut HeaderMap, summary: &Summary) {
-    if let Ok(v) = HeaderValue::from_str(&summary.cost.format_eur(9)) {
-        headers.insert("x-llmaas-cost-eur", v);
-    }
-}
-
-/// The provider's `usage`, from what the router recorded.
-pub(crate) fn usage(s: &Summary) -> Value {
-    json!({
-        "prompt_tokens": s.usage.input_tokens,
-        "completion_tokens": s.usage.output_tokens,
-        "total_tokens": s.usage.input_tokens + s.usage.output_tokens,
-        "reasoning_tokens": s.usage.reasoning_tokens,
-    })
 }
 
 fn finish_reason(reason: Option<&FinishReason>, tool_calls: bool) -> String {

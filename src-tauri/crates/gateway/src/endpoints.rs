@@ -17,9 +17,9 @@ use llmaas_core::{ModelId, Route};
 use llmaas_router::Summary;
 use serde_json::{Map, Value, json};
 
-use crate::chat::{Meta, set_cost, usage};
 use crate::error::ApiError;
-use crate::server::{AppState, Call};
+use crate::meta::{Meta, set_cost, usage};
+use crate::state::{AppState, Call};
 use crate::wire;
 
 /// How long the cloud's live model list is kept before asking again.

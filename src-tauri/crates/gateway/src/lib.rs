@@ -28,15 +28,16 @@
 mod chat;
 mod endpoints;
 mod error;
+mod meta;
 mod server;
+mod state;
 mod tls;
 mod tokens;
 mod wire;
 
 pub use error::{GatewayError, RATE_LIMIT_MESSAGE, TokenError};
-pub use server::{
-    BoundGateway, CONFIDENTIAL_HEADER, DEFAULT_PORT, Gateway, GatewayOptions, TlsFiles,
-};
+pub use server::{BoundGateway, Gateway};
+pub use state::{CONFIDENTIAL_HEADER, DEFAULT_PORT, GatewayOptions, TlsFiles};
 pub use tokens::{
     Caller, NewToken, TOKEN_FILE, TOKEN_PREFIX, TokenInfo, TokenStore, caller_id, month_of,
 };

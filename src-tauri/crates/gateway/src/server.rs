@@ -3,10 +3,9 @@
 //! that plain HTTP and TLS share one graceful shutdown.
 
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
@@ -17,64 +16,19 @@ use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use llmaas_core::ModelId;
-use llmaas_router::{RequestOptions, Router};
+use llmaas_router::Router;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::{ApiError, GatewayError};
-use crate::tokens::{Caller, TokenStore, caller_id};
+use crate::state::{AppState, CONFIDENTIAL_HEADER, Call, GatewayOptions};
+use crate::tokens::TokenStore;
 use crate::{chat, endpoints, tls};
 
 /// How long shutdown waits for the rows of requests still in flight after
 /// the connections are closed.
 const ROW_GRACE: Duration = Duration::from_secs(10);
-
-/// The port `llmaas serve` listens on by default.
-pub const DEFAULT_PORT: u16 = 8765;
-
-/// The request header that marks a request confidential (never sent to the cloud).
-pub const CONFIDENTIAL_HEADER: &str = "x-llmaas-confidential";
-
-/// A certificate chain and its private key, both PEM files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-/// How the gateway listens and what it accepts.
-#[derive(Debug, Clone)]
-pub struct GatewayOptions {
-    /// Where to listen; `127.0.0.1:8765` by default (this machine only).
-    pub bind: SocketAddr,
-    /// Serve HTTPS with this certificate (team mode).
-    pub tls: Option<TlsFiles>,
-    /// Origins allowed to call from a browser; none (no CORS headers) by default.
-    pub cors_origins: Vec<String>,
-    /// Largest request body read; larger ones get the provider's 413.
-    pub max_body_bytes: usize,
-    /// How long shutdown waits for open requests (streams) to finish.
-    pub shutdown_grace: Duration,
-    /// Models the local engine serves, listed by `/v1/models` with route hint `local`.
-    pub local_models: Vec<ModelId>,
-}
-
-impl Default for GatewayOptions {
-    fn default() -> Self {
-        GatewayOptions {
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
-            tls: None,
-            cors_origins: Vec::new(),
-            // Above the provider's "generally up to 25 MB" audio, below what
-            // would let one caller exhaust memory.
-            max_body_bytes: 32 * 1024 * 1024,
-            shutdown_grace: Duration::from_secs(30),
-            local_models: Vec::new(),
-        }
-    }
-}
 
 /// A gateway, configured and not yet listening.
 #[derive(Debug)]
@@ -92,41 +46,6 @@ pub struct BoundGateway {
     acceptor: Option<TlsAcceptor>,
     app: axum::Router,
     grace: Duration,
-}
-
-/// Shared by every request.
-#[derive(Debug)]
-pub(crate) struct AppState {
-    pub router: Router,
-    pub tokens: TokenStore,
-    pub options: GatewayOptions,
-    /// The cloud's live model list, fetched at most every few minutes.
-    pub live_models: Mutex<Option<(Instant, Vec<llmaas_cloud::LiveModel>)>>,
-}
-
-/// One authenticated request: who calls, and what they asked of the route.
-#[derive(Debug, Clone)]
-pub(crate) struct Call {
-    pub caller: Caller,
-    pub confidential: bool,
-}
-
-impl Call {
-    /// The router's options: the token's project, policy and cap (checked
-    /// and reserved by the router with the tier's limits).
-    pub fn options(&self) -> RequestOptions {
-        RequestOptions {
-            policy: self.caller.policy,
-            confidential: self.confidential,
-            project: self.caller.project.clone(),
-            cancel: None,
-            kind: None,
-            caller: Some(llmaas_router::Caller {
-                id: caller_id(self.caller.id),
-                monthly_cap: self.caller.cap,
-            }),
-        }
-    }
 }
 
 impl Gateway {

@@ -11,7 +11,7 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::crypto::ring;
 
 use crate::error::GatewayError;
-use crate::server::TlsFiles;
+use crate::state::TlsFiles;
 
 fn tls_error(path: &Path, message: &dyn std::fmt::Display) -> GatewayError {
     GatewayError::Tls {
