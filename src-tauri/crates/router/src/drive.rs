@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::decide::RouteReason;
 use crate::flight::{Flight, Outcome};
-use crate::router::{Plan, Router};
+use crate::state::{Plan, Router};
 
 /// Events can pile up this far ahead of a slow reader before the backend waits.
 const CHANNEL_DEPTH: usize = 256;

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::decide::RouteReason;
 use crate::flight::{Flight, Outcome};
-use crate::router::{Ask, Demand, RequestOptions, Router};
+use crate::state::{Ask, Demand, RequestOptions, Router};
 use crate::{RouterError, Summary};
 
 /// Vectors, in the order of the inputs, with the request's summary.

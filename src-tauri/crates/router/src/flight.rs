@@ -9,61 +9,15 @@
 //! as `interrupted`. Flights also count the router's requests in flight, so
 //! that a front end shutting down can wait for their rows.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use llmaas_core::{Money, RequestStatus, Route, Usage};
 use llmaas_ledger::{Ledger, UsageRecord};
-use tokio::sync::Notify;
 
-use crate::router::Router;
+use crate::state::{ActiveGuard, Router};
 
 /// How many settle attempts a row gets before it is left to recovery.
 const ATTEMPTS: u32 = 4;
-
-/// The requests in flight in one router, for shutting down.
-#[derive(Debug, Default)]
-pub(crate) struct Active {
-    count: AtomicUsize,
-    idle: Notify,
-}
-
-impl Active {
-    fn enter(self: &Arc<Self>) -> ActiveGuard {
-        self.count.fetch_add(1, Ordering::SeqCst);
-        ActiveGuard(self.clone())
-    }
-
-    pub fn count(&self) -> usize {
-        self.count.load(Ordering::SeqCst)
-    }
-
-    /// Waits until no request is in flight, at most `grace`; whether it got there.
-    pub async fn wait_idle(&self, grace: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + grace;
-        loop {
-            let notified = self.idle.notified();
-            if self.count() == 0 {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return self.count() == 0;
-            }
-        }
-    }
-}
-
-#[derive(Debug)]
-struct ActiveGuard(Arc<Active>);
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
-}
 
 /// How a request ended, for its row.
 #[derive(Debug, Clone)]

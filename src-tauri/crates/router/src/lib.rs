@@ -21,12 +21,13 @@ mod error;
 mod flight;
 mod router;
 mod speech;
+mod state;
 
 pub use decide::RouteReason;
 pub use drive::{ChatHandle, Collected, RouterEvent, Summary};
 pub use embed::{Completed, Embedded, Transcribed};
 pub use error::RouterError;
-pub use router::{
+pub use speech::{LocalRun, SpeechRoute};
+pub use state::{
     Caller, KEY_PAUSE, KeySource, RequestOptions, Router, RouterBuilder, RouterConfig,
 };
-pub use speech::{LocalRun, SpeechRoute};

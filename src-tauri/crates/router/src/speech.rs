@@ -20,7 +20,7 @@ use llmaas_ledger::{TimeRange, Verdict};
 
 use crate::decide::{RouteReason, Situation, decide};
 use crate::flight::{Flight, Outcome};
-use crate::router::{Ask, Demand, RequestOptions, Router};
+use crate::state::{Ask, Demand, RequestOptions, Router};
 use crate::{RouterError, Summary};
 
 /// Where a recording is transcribed and why.
