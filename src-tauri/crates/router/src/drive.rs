@@ -11,7 +11,7 @@ use llmaas_core::{
     BackendError, ChatEvent, ChatRequest, EventStream, FinishReason, Money, RequestStatus, Route,
     RoutePolicy, TokenUsage, Usage, estimate_tokens,
 };
-use llmaas_ledger::Decision;
+use llmaas_ledger::{Decision, UsageRecord};
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -65,6 +65,31 @@ pub struct Summary {
     pub recorded: bool,
     /// The budget guard's figures for a cloud request (warnings included).
     pub budget: Option<Decision>,
+}
+
+impl Summary {
+    /// The summary of a request answered in one piece (not streamed): its
+    /// row as written, why it went where it went, and whether it is in the
+    /// ledger.
+    pub(crate) fn of_row(row: UsageRecord, reason: RouteReason, recorded: bool) -> Summary {
+        Summary {
+            id: row.id,
+            route: row.route,
+            reason,
+            model: row.model,
+            status: row.status,
+            usage: row.usage,
+            estimated: row.estimated,
+            cost: row.cost,
+            price_era: row.price_era,
+            latency_ms: row.latency_ms.unwrap_or_default(),
+            ttft_ms: row.ttft_ms,
+            finish_reason: None,
+            error: None,
+            recorded,
+            budget: None,
+        }
+    }
 }
 
 /// Errors go out as their message: the JSON is for people and logs.

@@ -224,24 +224,7 @@ impl Router {
             )))
         })?;
         let value = result.map_err(|e| RouterError::Backend(e.into()))?;
-        let summary = Summary {
-            id: row.id,
-            route: Route::Cloud,
-            reason,
-            model: row.model,
-            status: row.status,
-            usage: row.usage,
-            estimated: false,
-            cost: row.cost,
-            price_era: row.price_era,
-            latency_ms: row.latency_ms.unwrap_or_default(),
-            ttft_ms: None,
-            finish_reason: None,
-            error: None,
-            recorded,
-            budget: None,
-        };
-        Ok((value, summary))
+        Ok((value, Summary::of_row(row, reason, recorded)))
     }
 }
 

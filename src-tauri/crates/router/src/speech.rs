@@ -166,22 +166,6 @@ impl LocalRun {
             ttft_ms: None,
         };
         let (row, recorded) = self.flight.settle(outcome).await;
-        Summary {
-            id: row.id,
-            route: Route::Local,
-            reason: self.reason,
-            model: row.model,
-            status: row.status,
-            usage: row.usage,
-            estimated: false,
-            cost: row.cost,
-            price_era: row.price_era,
-            latency_ms,
-            ttft_ms: None,
-            finish_reason: None,
-            error: None,
-            recorded,
-            budget: None,
-        }
+        Summary::of_row(row, self.reason, recorded)
     }
 }
