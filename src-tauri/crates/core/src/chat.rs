@@ -195,19 +195,20 @@ impl ChatRequest {
 
     /// A cheap, pessimistic estimate of the input tokens: one token per three
     /// bytes of text (real tokenizers average about four for French and
-    /// English), plus a fixed charge per image and per tool schema. The guard
-    /// wants an upper bound, not a count.
+    /// English), each image by its pixel size ([`image_tokens`]), and each
+    /// tool schema by its text. The guard wants an upper bound, not a count.
+    ///
+    /// [`image_tokens`]: crate::image_tokens
     pub fn estimate_input_tokens(&self) -> u64 {
         const PER_MESSAGE: u64 = 4;
-        const PER_IMAGE: u64 = 1_000;
         let mut tokens = 0_u64;
         for m in &self.messages {
             tokens += PER_MESSAGE + estimate_tokens(&m.text());
-            tokens += PER_IMAGE
-                * m.content
-                    .iter()
-                    .filter(|p| matches!(p, ContentPart::Image { .. }))
-                    .count() as u64;
+            for part in &m.content {
+                if let ContentPart::Image { url } = part {
+                    tokens += crate::image_tokens(url);
+                }
+            }
             for call in &m.tool_calls {
                 tokens += estimate_tokens(&call.name) + estimate_tokens(&call.arguments);
             }

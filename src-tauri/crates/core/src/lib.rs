@@ -6,6 +6,7 @@
 //! [`Clock`] that budgets read. This crate does no I/O.
 
 mod chat;
+mod image_size;
 mod model;
 mod money;
 mod request;
@@ -19,6 +20,7 @@ pub use chat::{
     EventStream, FinishReason, Message, Role, TokenUsage, ToolCall, ToolChoice, ToolSpec,
     estimate_tokens,
 };
+pub use image_size::{MAX_SIDE, image_tokens};
 pub use model::{Capability, ModelId, UnknownCapability};
 pub use money::{Money, NANOS_PER_EUR, ParseMoneyError};
 pub use request::{

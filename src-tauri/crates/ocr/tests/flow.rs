@@ -241,11 +241,20 @@ async fn a_page_cut_midway_is_retried_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusal_midway_keeps_the_pages_already_paid_for() {
     let w = world().await;
-    // A monthly limit that fits one page's worst case with 0.0001 € to spare:
-    // once page 1 is billed (~0.0006 € here), the guard refuses the next pages.
+    // A monthly limit that fits page 1's worst case (an A4 page sent at
+    // 1448×2048 px) with 0.0001 € to spare: once page 1 is billed (~0.0006 €
+    // here), the guard refuses the next pages.
+    let mut header = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    header.extend_from_slice(&1448_u32.to_be_bytes());
+    header.extend_from_slice(&2048_u32.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    let a4 = format!(
+        "data:image/png;base64,{}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &header)
+    );
     let probe = llmaas_core::ChatRequest::new(
         llmaas_ocr::DEFAULT_MODEL,
-        vec![llmaas_core::Message::user(Mode::Markdown.prompt()).with_image("data:,")],
+        vec![llmaas_core::Message::user(Mode::Markdown.prompt()).with_image(a4)],
     );
     let rates = llmaas_ledger::PriceBook::bundled()
         .rates_at(chrono::Utc::now().date_naive())
