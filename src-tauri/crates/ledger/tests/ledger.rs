@@ -1,44 +1,17 @@
 //! Integration tests of the ledger on real SQLite files.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use llmaas_core::{ModelId, RequestKind, RequestStatus, Route, Usage};
+use common::{record, t};
+use llmaas_core::{ModelId, RequestStatus, Route, Usage};
 use llmaas_ledger::{
-    Admission, CallerCap, Decision, Dimension, Ledger, LedgerError, Money, PriceBook, Reservation,
-    SeriesBy, SeriesRow, Tier, TierTable, TimeRange, UsageRecord, Verdict, WorstCase,
+    Decision, Dimension, Ledger, LedgerError, Money, PriceBook, SeriesBy, SeriesRow, Tier,
+    TierTable, TimeRange, UsageRecord, Verdict, WorstCase,
 };
-
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
-fn record(id: &str, at: DateTime<Utc>) -> UsageRecord {
-    UsageRecord {
-        id: id.to_owned(),
-        at,
-        route: Route::Cloud,
-        model: ModelId::new("gpt-oss:120b"),
-        kind: RequestKind::Chat,
-        status: RequestStatus::Done,
-        usage: Usage {
-            input_tokens: 1000,
-            output_tokens: 500,
-            reasoning_tokens: 100,
-            audio_seconds: 0,
-        },
-        cost: Money::from_nanos(1_000_000),
-        price_era: "2026-05".to_owned(),
-        latency_ms: Some(1200),
-        ttft_ms: Some(150),
-        project: None,
-        estimated: false,
-        caller: None,
-    }
-}
 
 /// A deterministic pseudo-random generator (xorshift64*), so failures replay.
 struct Rng(u64);
@@ -553,22 +526,9 @@ async fn crash_child() {
 fn crash_loses_no_committed_row() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.db");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "crash_child",
-            "--nocapture",
-            "--ignored",
-            "--test-threads=1",
-        ])
-        .env(CRASH_DB_ENV, &path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let (mut child, lines) = common::spawn_child("crash_child", CRASH_DB_ENV, &path);
     let mut committed = Vec::new();
-    for line in BufReader::new(stdout).lines() {
+    for line in lines {
         let line = line.unwrap();
         if let Some(id) = line.strip_prefix("committed ") {
             committed.push(id.to_owned());
@@ -582,11 +542,7 @@ fn crash_loses_no_committed_row() {
     child.wait().unwrap();
     assert_eq!(committed.len(), 300, "the child stopped early");
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    common::block_on(async {
         let ledger = Ledger::open(&path).await.unwrap();
         assert!(ledger.integrity_check().await.unwrap());
         for id in &committed {
@@ -601,251 +557,5 @@ fn crash_loses_no_committed_row() {
         let all = TimeRange::new(t("2026-01-01T00:00:00Z"), t("2027-01-01T00:00:00Z"));
         let by_project = ledger.series(SeriesBy::Project, all).await.unwrap();
         assert_eq!(by_project[0].requests, n);
-    });
-}
-
-// ---- Reservations: requests in flight ----
-
-fn reservation(id: &str, at: DateTime<Utc>, cost_nanos: i64, output: u64) -> Reservation {
-    Reservation {
-        id: id.to_owned(),
-        at,
-        route: Route::Cloud,
-        model: ModelId::new("gpt-oss:120b"),
-        kind: RequestKind::Chat,
-        project: None,
-        caller: Some("token:1".into()),
-        usage: Usage {
-            input_tokens: 10,
-            output_tokens: output,
-            reasoning_tokens: 0,
-            audio_seconds: 0,
-        },
-        cost: Money::from_nanos(cost_nanos),
-        price_era: "2026-05".into(),
-    }
-}
-
-fn limits_of(monthly_euros: i64) -> llmaas_ledger::TierLimits {
-    llmaas_ledger::TierLimits {
-        monthly_limit: Some(Money::from_euros(monthly_euros)),
-        ..llmaas_ledger::TierLimits::default()
-    }
-}
-
-#[tokio::test]
-async fn concurrent_reservations_never_pass_the_limit_together() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(dir.path().join("l.db")).await.unwrap();
-    let now = Utc::now();
-    let month = TimeRange::month_of(&now.with_timezone(&chrono::Local));
-    let limits = limits_of(2);
-    // 40 requests at once, each reserving 0.45 €: four fit in 2 €.
-    let tasks: Vec<_> = (0..40)
-        .map(|i| {
-            let ledger = ledger.clone();
-            let r = reservation(&format!("r{i}"), now, 450_000_000, 1000);
-            tokio::spawn(async move { ledger.reserve(&r, Some(&limits), None, month).await })
-        })
-        .collect();
-    let mut admitted = 0;
-    for t in tasks {
-        match t.await.unwrap().unwrap() {
-            Admission::Admitted(_) => admitted += 1,
-            Admission::OverBudget(d) => assert!(!d.monthly_spend.fits),
-            Admission::OverCap(_) => panic!("no cap was set"),
-        }
-    }
-    assert_eq!(admitted, 4);
-    assert_eq!(ledger.in_flight_count().await.unwrap(), 4);
-    // Reserved spend shows in the budget state before any row is written.
-    let state = ledger.budget_state(now, month).await.unwrap();
-    assert_eq!(state.month_spent, Money::from_nanos(1_800_000_000));
-    assert_eq!(state.output_tokens_last_hour, 4000);
-}
-
-#[tokio::test]
-async fn settling_replaces_the_reservation_with_the_real_usage() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(dir.path().join("l.db")).await.unwrap();
-    let now = Utc::now();
-    let month = TimeRange::month_of(&now.with_timezone(&chrono::Local));
-    let r = reservation("a", now, 900_000_000, 1000);
-    let held = ledger.reserve(&r, Some(&limits_of(1)), None, month).await;
-    assert!(matches!(held.unwrap(), Admission::Admitted(Some(_))));
-    // A second one does not fit beside it...
-    let r2 = reservation("b", now, 900_000_000, 1000);
-    let refused = ledger.reserve(&r2, Some(&limits_of(1)), None, month).await;
-    assert!(matches!(refused.unwrap(), Admission::OverBudget(_)));
-    // ...until the first is settled at what it really cost.
-    let mut row = record("a", now);
-    row.cost = Money::from_nanos(50_000_000);
-    row.caller = Some("token:1".into());
-    assert!(ledger.settle(&row).await.unwrap());
-    assert_eq!(ledger.in_flight_count().await.unwrap(), 0);
-    assert_eq!(ledger.spent(month).await.unwrap(), row.cost);
-    let admitted = ledger.reserve(&r2, Some(&limits_of(1)), None, month).await;
-    assert!(matches!(admitted.unwrap(), Admission::Admitted(_)));
-    // Settling twice is harmless; a released reservation leaves no row.
-    assert!(!ledger.settle(&row).await.unwrap());
-    ledger.release("b").await.unwrap();
-    assert_eq!(ledger.in_flight_count().await.unwrap(), 0);
-    assert_eq!(ledger.count().await.unwrap(), 1);
-}
-
-#[tokio::test]
-async fn a_callers_cap_counts_its_rows_and_its_requests_in_flight() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(dir.path().join("l.db")).await.unwrap();
-    let now = Utc::now();
-    let month = TimeRange::month_of(&now.with_timezone(&chrono::Local));
-    let cap = CallerCap {
-        caller: "token:1".into(),
-        limit: Money::from_euros(1),
-    };
-    let mut spent = record("earlier", now);
-    spent.cost = Money::from_nanos(600_000_000);
-    spent.caller = Some("token:1".into());
-    ledger.record(&spent).await.unwrap();
-    let r = reservation("a", now, 300_000_000, 10);
-    let a = ledger.reserve(&r, None, Some(&cap), month).await.unwrap();
-    assert_eq!(a, Admission::Admitted(None));
-    let b = reservation("b", now, 300_000_000, 10);
-    match ledger.reserve(&b, None, Some(&cap), month).await.unwrap() {
-        Admission::OverCap(f) => {
-            assert_eq!(f.used, Money::from_nanos(900_000_000));
-            assert_eq!(f.limit, Money::from_euros(1));
-        }
-        other => panic!("{other:?}"),
-    }
-    // Another caller is not held back by this one's spend.
-    let other = CallerCap {
-        caller: "token:2".into(),
-        limit: Money::from_euros(1),
-    };
-    let mut c = reservation("c", now, 300_000_000, 10);
-    c.caller = Some("token:2".into());
-    let admitted = ledger.reserve(&c, None, Some(&other), month).await.unwrap();
-    assert_eq!(admitted, Admission::Admitted(None));
-    let callers = ledger.caller_spend(month).await.unwrap();
-    assert_eq!(
-        callers,
-        vec![("token:1".to_owned(), Money::from_nanos(600_000_000), 1)]
-    );
-}
-
-#[tokio::test]
-async fn reservations_of_a_closed_session_become_interrupted_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("l.db");
-    let now = Utc::now();
-    let month = TimeRange::month_of(&now.with_timezone(&chrono::Local));
-    {
-        let first = Ledger::open(&path).await.unwrap();
-        let r = reservation("lost", now, 123_000_000, 1000);
-        first.reserve(&r, None, None, month).await.unwrap();
-        // A second process on the same file does not take a live session's rows.
-        let second = Ledger::open(&path).await.unwrap();
-        assert_eq!(second.recover_interrupted().await.unwrap(), 0);
-        assert_eq!(second.in_flight_count().await.unwrap(), 1);
-        second.close().await;
-        first.close().await;
-    }
-    let next = Ledger::open(&path).await.unwrap();
-    assert_eq!(next.in_flight_count().await.unwrap(), 0);
-    let row = next.get("lost").await.unwrap().expect("an interrupted row");
-    assert_eq!(row.status, RequestStatus::Interrupted);
-    assert_eq!(row.cost, Money::from_nanos(123_000_000));
-    assert!(row.estimated);
-    assert_eq!(row.caller.as_deref(), Some("token:1"));
-    assert_eq!(next.spent(month).await.unwrap(), row.cost);
-}
-
-#[tokio::test]
-async fn a_damaged_file_is_moved_aside_never_reused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("l.db");
-    std::fs::write(
-        &path,
-        b"this is not a database, but it is somebody's file".repeat(100),
-    )
-    .unwrap();
-    let ledger = Ledger::open(&path).await.unwrap();
-    let moved = ledger.moved_aside().expect("moved aside").to_path_buf();
-    assert!(
-        moved
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("l.db.corrupt-"),
-        "{}",
-        moved.display()
-    );
-    assert!(
-        std::fs::read(&moved)
-            .unwrap()
-            .starts_with(b"this is not a database")
-    );
-    assert_eq!(ledger.count().await.unwrap(), 0);
-    ledger.record(&record("fresh", Utc::now())).await.unwrap();
-    // A healthy file is used as it is.
-    ledger.close().await;
-    let again = Ledger::open(&path).await.unwrap();
-    assert!(again.moved_aside().is_none());
-    assert_eq!(again.count().await.unwrap(), 1);
-}
-
-const RESERVE_CHILD_ENV: &str = "LLMAAS_LEDGER_RESERVE_CHILD_DB";
-
-/// The child half of the kill test: reserves three requests, as the router
-/// does before sending, says so, and waits to be killed.
-#[tokio::test]
-#[ignore = "run by a_killed_process_leaves_interrupted_rows as a child process"]
-async fn reserve_child() {
-    let Some(path) = std::env::var_os(RESERVE_CHILD_ENV) else {
-        return;
-    };
-    let ledger = Ledger::open(&path).await.unwrap();
-    let now = Utc::now();
-    let month = TimeRange::month_of(&now.with_timezone(&chrono::Local));
-    for i in 0..3 {
-        let r = reservation(&format!("sent-{i}"), now, 10_000_000, 100);
-        ledger.reserve(&r, None, None, month).await.unwrap();
-    }
-    println!("reserved");
-    tokio::time::sleep(std::time::Duration::from_mins(1)).await;
-}
-
-#[test]
-fn a_killed_process_leaves_interrupted_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kill.db");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "reserve_child", "--nocapture", "--ignored"])
-        .env(RESERVE_CHILD_ENV, &path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let said = BufReader::new(stdout)
-        .lines()
-        .map_while(std::result::Result::ok)
-        .any(|l| l == "reserved");
-    assert!(said, "the child did not reserve");
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let ledger = Ledger::open(&path).await.unwrap();
-        assert_eq!(ledger.in_flight_count().await.unwrap(), 0);
-        for i in 0..3 {
-            let row = ledger.get(&format!("sent-{i}")).await.unwrap().unwrap();
-            assert_eq!(row.status, RequestStatus::Interrupted);
-            assert_eq!(row.cost, Money::from_nanos(10_000_000));
-        }
     });
 }
