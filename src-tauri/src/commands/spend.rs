@@ -146,21 +146,14 @@ pub async fn spend_export_csv(state: State<'_, AppState>, path: String) -> AppRe
     let month = TimeRange::month_of(&Local::now());
     let path = std::path::PathBuf::from(path);
     // Written beside the target then renamed: a full disk leaves no half file.
-    let tmp = path.with_extension("csv.part");
-    let file =
-        std::fs::File::create(&tmp).map_err(|e| AppError::io("creating the CSV file", &e))?;
-    let rows = match state
+    let mut tmp = llmaas_files::TempFile::beside(&path)
+        .map_err(|e| AppError::io("creating the CSV file", &e))?;
+    let rows = state
         .ledger
-        .export_csv(month, std::io::BufWriter::new(file))
-        .await
-    {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e.into());
-        }
-    };
-    std::fs::rename(&tmp, &path).map_err(|e| AppError::io("saving the CSV file", &e))?;
+        .export_csv(month, std::io::BufWriter::new(tmp.file()))
+        .await?;
+    tmp.commit(&path)
+        .map_err(|e| AppError::io("saving the CSV file", &e))?;
     Ok(u32::try_from(rows).unwrap_or(u32::MAX))
 }
 

@@ -79,7 +79,7 @@ impl Catalog {
 
     /// Reads a `catalog.toml`; errors name the file and the line.
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
+        let text = crate::import::read_bounded(path).map_err(|source| CatalogError::Io {
             path: path.to_owned(),
             source,
         })?;
@@ -106,11 +106,7 @@ impl Catalog {
             path: path.to_owned(),
             source,
         };
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp);
-        std::fs::write(&tmp, self.to_toml_string()).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        llmaas_files::write_atomic(path, self.to_toml_string().as_bytes()).map_err(io)
     }
 
     /// The label of the newest provider snapshot merged in (`2026-05`), empty for a

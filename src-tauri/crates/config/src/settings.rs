@@ -6,7 +6,6 @@
 //! lives in the keychain (see [`crate::secrets`]).
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use llmaas_core::{Money, OverBudget, RoutePolicy, Tier};
@@ -102,6 +101,11 @@ pub struct BudgetSettings {
     /// Project tag written on every ledger row when a request names none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// OCR of more pages than this asks first (window) or needs `--pages`
+    /// or `--yes` (CLI), with the page count and what it may cost; 50 when
+    /// unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr_ask_over_pages: Option<u32>,
 }
 
 impl BudgetSettings {
@@ -116,6 +120,11 @@ impl BudgetSettings {
                 })
             })
             .transpose()
+    }
+
+    /// Pages an OCR job may read without asking.
+    pub fn ocr_ask_over_pages(&self) -> usize {
+        self.ocr_ask_over_pages.map_or(50, |n| n as usize)
     }
 }
 
@@ -181,6 +190,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "your own output tokens per day cap",
     ),
     ("budget.project", "default project tag for cost allocation"),
+    (
+        "budget.ocr_ask_over_pages",
+        "OCR of more pages than this asks first (default 50)",
+    ),
     ("ui.history", "keep chat history on disk: true or false"),
     ("ui.language", "fr or en"),
     (
@@ -234,27 +247,20 @@ impl Settings {
             key: "settings".into(),
             reason: e.to_string(),
         })?;
-        let tmp = path.with_extension("toml.tmp");
-        let mut file = fs::File::create(&tmp).map_err(io)?;
-        file.write_all(
-            b"# LLMaaS Desktop settings. The API key is not here: it is in the OS keychain.\n",
-        )
-        .and_then(|()| file.write_all(text.as_bytes()))
-        .and_then(|()| file.sync_all())
-        .map_err(io)?;
-        fs::rename(&tmp, path).map_err(io)
+        let mut bytes =
+            b"# LLMaaS Desktop settings. The API key is not here: it is in the OS keychain.\n"
+                .to_vec();
+        bytes.extend_from_slice(text.as_bytes());
+        llmaas_files::write_atomic(path, &bytes).map_err(io)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let url = self.cloud.base_url.trim();
-        if !(url.starts_with("https://") || url.starts_with("http://"))
-            || url.contains(char::is_whitespace)
-        {
-            return Err(ConfigError::InvalidValue {
+        llmaas_core::check_base_url(&self.cloud.base_url).map_err(|reason| {
+            ConfigError::InvalidValue {
                 key: "cloud.base_url".into(),
-                reason: format!("`{url}` is not an http(s) URL"),
-            });
-        }
+                reason,
+            }
+        })?;
         self.budget.monthly_limit()?;
         if let Some(lang) = &self.ui.language
             && !matches!(lang.as_str(), "fr" | "en")
@@ -290,6 +296,7 @@ impl Settings {
                 self.budget.output_tokens_per_day.map(|n| n.to_string())
             }
             "budget.project" => self.budget.project.clone(),
+            "budget.ocr_ask_over_pages" => self.budget.ocr_ask_over_pages.map(|n| n.to_string()),
             "ui.history" => Some(self.ui.history.to_string()),
             "ui.language" => self.ui.language.clone(),
             "ui.hot_folder" => self.ui.hot_folder.as_ref().map(|p| p.display().to_string()),
@@ -346,6 +353,11 @@ impl Settings {
             "budget.output_tokens_per_hour" => self.budget.output_tokens_per_hour = count()?,
             "budget.output_tokens_per_day" => self.budget.output_tokens_per_day = count()?,
             "budget.project" => self.budget.project = opt(),
+            "budget.ocr_ask_over_pages" => {
+                self.budget.ocr_ask_over_pages = count()?
+                    .map(|n| u32::try_from(n).map_err(|_| invalid("too large".into())))
+                    .transpose()?;
+            }
             "ui.history" => {
                 self.ui.history = value
                     .parse()

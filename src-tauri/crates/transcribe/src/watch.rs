@@ -13,15 +13,22 @@
 //!   forever; a recording that changes (new size or mtime) is taken again.
 //!   A failure that is not the file's fault (network, budget, no key) is
 //!   only remembered until the next start, when its cause may be gone.
+//! - A recording is marked as started in the state file *before* work on it
+//!   begins. One found still marked at start was interrupted (the app was
+//!   quit, or a file crashed it): it is taken once more, and a second
+//!   interruption records it as failed, so a file that crashes the app
+//!   cannot crash it again at every start.
 //! - Files already there at start are taken like new ones, and a recording
 //!   whose transcripts all exist already is left alone.
+//! - Symlinks are not followed (only plain files are recordings), and a
+//!   transcript is never written over a file the hot folder did not write:
+//!   `NAME.txt` made by hand stays, ours goes to `NAME-1.txt`.
 //!
 //! The transcription itself is a closure, so the CLI passes the real
 //! pipeline and the tests a fake.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -120,7 +127,13 @@ pub struct HotFolder {
 enum Outcome {
     Done,
     Failed,
+    /// Work began and has not ended (yet, or ever: an interruption).
+    Started,
 }
+
+/// Interruptions while working on one version of a file before it is
+/// recorded as failed: one may be the user quitting, two is the file.
+const MAX_ATTEMPTS: u32 = 2;
 
 /// One recording in the state file: which version of the file was handled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +143,18 @@ struct Entry {
     outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Times work on this version began (for [`Outcome::Started`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    attempts: u32,
+    /// The transcripts written for it (file names), which a later version
+    /// may replace: nothing else in the folder is ever written over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    outputs: Vec<String>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -155,6 +180,7 @@ pub fn about_the_file(e: &TranscribeError) -> bool {
             | TranscribeError::NoAudioTrack
             | TranscribeError::UnsupportedCodec(_)
             | TranscribeError::Corrupt(_)
+            | TranscribeError::OverLimit { .. }
     )
 }
 
@@ -166,8 +192,12 @@ struct Stamp {
 }
 
 impl Stamp {
+    /// A plain file's stamp; `None` for a symlink (not followed), a folder
+    /// or a name that is gone.
     fn of(path: &Path) -> Option<Stamp> {
-        let meta = fs::metadata(path).ok().filter(fs::Metadata::is_file)?;
+        let meta = fs::symlink_metadata(path)
+            .ok()
+            .filter(fs::Metadata::is_file)?;
         Some(Stamp {
             size: meta.len(),
             mtime: meta.modified().unwrap_or(UNIX_EPOCH),
@@ -343,7 +373,9 @@ impl HotFolder {
         ready
     }
 
-    /// Transcribes one settled recording, writes its transcripts, records the outcome.
+    /// Transcribes one settled recording, writes its transcripts, records
+    /// the outcome. The state file says "started" before any work, so an
+    /// interruption (a crash included) is known at the next start.
     fn take(
         &self,
         path: &Path,
@@ -353,67 +385,124 @@ impl HotFolder {
         on_event: &mut dyn FnMut(HotFolderEvent),
         cancel: &CancellationToken,
     ) -> Result<(), TranscribeError> {
-        on_event(HotFolderEvent::Started {
-            recording: path.to_path_buf(),
-        });
-        let result = transcribe(path, cancel).and_then(|t| self.write_outputs(path, &t));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+        let name = file_name(path);
+        let before = state.files.get(&name).cloned();
+        // Transcripts of any earlier version are ours to replace.
+        let ours = before
+            .as_ref()
+            .map(|e| e.outputs.clone())
             .unwrap_or_default();
-        let entry = |outcome, error| Entry {
+        let attempts = before
+            .as_ref()
+            .filter(|e| e.outcome == Outcome::Started && stamp.matches(e))
+            .map_or(0, |e| e.attempts)
+            + 1;
+        let entry = |outcome, error, outputs| Entry {
             size: stamp.size,
             mtime_ms: stamp.mtime_ms(),
             outcome,
             error,
+            attempts,
+            outputs,
+        };
+        state
+            .files
+            .insert(name.clone(), entry(Outcome::Started, None, ours.clone()));
+        self.save_state(state)?;
+        on_event(HotFolderEvent::Started {
+            recording: path.to_path_buf(),
+        });
+        let result = transcribe(path, cancel).and_then(|t| self.write_outputs(path, &t, &ours));
+        let restore = |state: &mut State| match before.clone() {
+            Some(e) => state.files.insert(name.clone(), e),
+            None => state.files.remove(&name),
         };
         match result {
             // Not recorded: the next start takes it again.
-            Err(TranscribeError::Cancelled) => Ok(()),
+            Err(TranscribeError::Cancelled) => {
+                restore(state);
+                self.save_state(state)
+            }
             Ok(outputs) => {
                 tracing::info!(recording = %path.display(), "hot folder: transcribed");
+                let names = outputs.iter().map(|p| file_name(p)).collect();
                 on_event(HotFolderEvent::Done {
                     recording: path.to_path_buf(),
                     outputs,
                 });
-                state.files.insert(name, entry(Outcome::Done, None));
+                state
+                    .files
+                    .insert(name.clone(), entry(Outcome::Done, None, names));
                 self.save_state(state)
             }
             Err(error) => {
                 tracing::warn!(recording = %path.display(), error = %error, "hot folder: failed");
-                let recorded = entry(Outcome::Failed, Some(error.to_string()));
+                let recorded = entry(Outcome::Failed, Some(error.to_string()), ours.clone());
                 let lasting = about_the_file(&error);
                 on_event(HotFolderEvent::Failed {
                     recording: path.to_path_buf(),
                     error,
                 });
                 if lasting {
-                    state.files.insert(name, recorded);
-                    self.save_state(state)
+                    state.files.insert(name.clone(), recorded);
                 } else {
-                    state.this_run.insert(name, recorded);
-                    Ok(())
+                    restore(state);
+                    state.this_run.insert(name.clone(), recorded);
                 }
+                self.save_state(state)
             }
         }
     }
 
+    /// Writes each format's transcript; `ours` are the names written for an
+    /// earlier version, which may be replaced. Any other file already at a
+    /// name is left alone, and the transcript goes to `NAME-1.<ext>`, …
     fn write_outputs(
         &self,
         recording: &Path,
         t: &Transcript,
+        ours: &[String],
     ) -> Result<Vec<PathBuf>, TranscribeError> {
         let mut written = Vec::new();
         for &format in &self.options.formats {
-            let path = output_path(&self.dir, recording, format);
+            let first = output_path(&self.dir, recording, format);
             let bytes = export::to_bytes(format, t).map_err(|e| TranscribeError::Io {
-                path: path.clone(),
+                path: first.clone(),
                 message: e.to_string(),
             })?;
-            write_atomically(&path, &bytes)?;
-            written.push(path);
+            written.push(self.place(recording, format, &bytes, ours)?);
         }
         Ok(written)
+    }
+
+    fn place(
+        &self,
+        recording: &Path,
+        format: Format,
+        bytes: &[u8],
+        ours: &[String],
+    ) -> Result<PathBuf, TranscribeError> {
+        let first = output_path(&self.dir, recording, format);
+        for n in 0..100 {
+            let path = if n == 0 {
+                first.clone()
+            } else {
+                numbered(&first, n)
+            };
+            if ours.contains(&file_name(&path)) {
+                write_atomically(&path, bytes)?;
+                return Ok(path);
+            }
+            match llmaas_files::write_new(&path, bytes) {
+                Ok(()) => return Ok(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(TranscribeError::io(&path, &e)),
+            }
+        }
+        Err(TranscribeError::Io {
+            path: first,
+            message: "100 files already have this transcript's name".to_owned(),
+        })
     }
 
     /// Whether `path` still needs doing: not done or failed in this very
@@ -423,14 +512,16 @@ impl HotFolder {
     }
 
     fn wanted_stamp(&self, path: &Path, stamp: Stamp, state: &State) -> bool {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let handled = [&state.files, &state.this_run]
-            .iter()
-            .any(|m| m.get(&name).is_some_and(|e| stamp.matches(e)));
-        let transcribed = !self.options.formats.is_empty()
+        let name = file_name(path);
+        let handled = [&state.files, &state.this_run].iter().any(|m| {
+            m.get(&name)
+                .is_some_and(|e| e.outcome != Outcome::Started && stamp.matches(e))
+        });
+        // Transcripts already there count only for a file never handled
+        // (done by hand, or before the state file): once handled, the
+        // stamps decide, and a new version is taken again.
+        let transcribed = !state.files.contains_key(&name)
+            && !self.options.formats.is_empty()
             && self
                 .options
                 .formats
@@ -446,6 +537,7 @@ impl HotFolder {
         };
         let set: BTreeSet<PathBuf> = entries
             .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .map(|e| e.path())
             .filter(|p| is_recording(p))
             .collect();
@@ -454,15 +546,33 @@ impl HotFolder {
 
     /// The state file, or a fresh one when it is missing or unreadable (then
     /// at worst finished files are done again, which costs time, not data).
+    /// Recordings found still started were interrupted; those interrupted
+    /// [`MAX_ATTEMPTS`] times become failures here, before any work.
     fn load_state(&self) -> State {
         let path = self.state_file();
-        match fs::read(&path) {
+        let mut state = match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 tracing::warn!(file = %path.display(), error = %e, "hot folder state unreadable; starting afresh");
                 State::default()
             }),
             Err(_) => State::default(),
+        };
+        let mut failed = false;
+        for (name, e) in &mut state.files {
+            if e.outcome == Outcome::Started && e.attempts >= MAX_ATTEMPTS {
+                failed = true;
+                tracing::warn!(recording = %name, "hot folder: interrupted twice on this file; recorded as failed");
+                e.outcome = Outcome::Failed;
+                e.error = Some(format!(
+                    "the app stopped {} times while transcribing it; not tried again until the file changes",
+                    e.attempts
+                ));
+            }
         }
+        if failed && let Err(e) = self.save_state(&mut state) {
+            tracing::warn!(error = %e, "hot folder: cannot record the interrupted files");
+        }
+        state
     }
 
     fn save_state(&self, state: &mut State) -> Result<(), TranscribeError> {
@@ -482,6 +592,25 @@ impl HotFolder {
     }
 }
 
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `DIR/NAME-n.ext` for `DIR/NAME.ext`.
+fn numbered(path: &Path, n: u32) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!("{stem}-{n}.{ext}"))
+}
+
 /// `DIR/NAME.<ext>` for `…/NAME.<anything>`.
 pub fn output_path(dir: &Path, recording: &Path, format: Format) -> PathBuf {
     let stem = recording
@@ -494,22 +623,12 @@ pub fn output_path(dir: &Path, recording: &Path, format: Format) -> PathBuf {
 /// over `path`: a reader (or a crash) never sees half a file. Public for
 /// front ends that write transcripts outside a hot folder.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), TranscribeError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
-    let written = fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        TranscribeError::io(path, &e)
-    })
+    llmaas_files::write_atomic(path, bytes).map_err(|e| TranscribeError::io(path, &e))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
     use std::sync::{Arc, Mutex};
     use std::thread::JoinHandle;
 
@@ -547,6 +666,9 @@ mod tests {
                 if name.contains("bad") {
                     return Err(TranscribeError::NotAudio("fake refusal".into()));
                 }
+                // What a decoder bug taking the process down looks like
+                // from the state file's side.
+                assert!(!name.contains("crash"), "the fake crashes on {name}");
                 if name.contains("net") {
                     return Err(TranscribeError::Transcriber {
                         at: "chunk 1 (00:00)".into(),
@@ -597,6 +719,97 @@ mod tests {
             self.cancel.cancel();
             self.thread.join().unwrap().unwrap();
         }
+
+        /// Waits for the watcher to die of a crash.
+        fn crashed(self) -> bool {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !self.thread.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            self.cancel.cancel();
+            self.thread.join().is_err()
+        }
+    }
+
+    fn state_of(dir: &Path, name: &str) -> serde_json::Value {
+        let state: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join(STATE_FILE)).unwrap()).unwrap();
+        state["files"][name].clone()
+    }
+
+    #[test]
+    fn a_file_that_crashes_the_app_is_failed_before_a_third_try() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("crash.wav"), b"crafted").unwrap();
+        let calls = Calls::default();
+        for attempt in 1..=2 {
+            assert!(start(dir.path(), &calls).crashed(), "attempt {attempt}");
+            // Marked before the work began, so the crash left it on record.
+            let e = state_of(dir.path(), "crash.wav");
+            assert_eq!(e["outcome"], "started");
+            assert_eq!(e["attempts"], attempt);
+        }
+        let running = start(dir.path(), &calls);
+        assert_eq!(running.pending_at_start(), 0);
+        assert!(running.next_outcome(3).is_none());
+        running.stop();
+        assert_eq!(names(&calls), ["crash.wav", "crash.wav"]);
+        let e = state_of(dir.path(), "crash.wav");
+        assert_eq!(e["outcome"], "failed");
+        assert!(
+            e["error"].as_str().unwrap().contains("stopped 2 times"),
+            "{e}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let secret = elsewhere.path().join("private.wav");
+        fs::write(&secret, b"someone else's recording").unwrap();
+        std::os::unix::fs::symlink(&secret, dir.path().join("link.wav")).unwrap();
+        let calls = Calls::default();
+        let running = start(dir.path(), &calls);
+        assert_eq!(running.pending_at_start(), 0);
+        std::os::unix::fs::symlink(&secret, dir.path().join("later.wav")).unwrap();
+        assert!(running.next_outcome(3).is_none());
+        running.stop();
+        assert!(names(&calls).is_empty());
+    }
+
+    #[test]
+    fn a_file_it_did_not_write_is_never_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("meeting.txt"), b"my own notes").unwrap();
+        fs::write(dir.path().join("meeting.wav"), b"take one").unwrap();
+        let calls = Calls::default();
+        let running = start(dir.path(), &calls);
+        let Some(HotFolderEvent::Done { outputs, .. }) = running.next_outcome(10) else {
+            panic!("no transcript")
+        };
+        assert_eq!(
+            outputs,
+            [
+                dir.path().join("meeting-1.txt"),
+                dir.path().join("meeting.srt")
+            ]
+        );
+        // A new version replaces our own transcripts, and only those.
+        std::thread::sleep(Duration::from_millis(20));
+        fs::write(dir.path().join("meeting.wav"), b"take two, longer").unwrap();
+        let Some(HotFolderEvent::Done { outputs: again, .. }) = running.next_outcome(10) else {
+            panic!("no second transcript")
+        };
+        running.stop();
+        assert_eq!(again, outputs);
+        assert_eq!(
+            fs::read_to_string(dir.path().join("meeting.txt")).unwrap(),
+            "my own notes"
+        );
+        assert!(!dir.path().join("meeting-2.txt").exists());
+        assert_eq!(names(&calls), ["meeting.wav", "meeting.wav"]);
     }
 
     fn names(calls: &Calls) -> Vec<String> {
