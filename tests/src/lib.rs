@@ -25,6 +25,7 @@
 pub mod answer;
 mod audio;
 mod chat;
+pub mod child;
 mod config;
 mod embeddings;
 mod errors;

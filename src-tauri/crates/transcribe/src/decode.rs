@@ -29,7 +29,7 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 
-use crate::TranscribeError;
+use crate::{TranscribeError, limits};
 
 /// The sample rate speech models take.
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -87,6 +87,10 @@ impl Decoder {
     /// Opens `path` and finds its audio. Fails with a clear error on an empty
     /// file, a format nobody can read, or a video without sound.
     pub fn open(path: &Path) -> Result<Decoder, TranscribeError> {
+        limits::unwinding(|| Decoder::open_unguarded(path))
+    }
+
+    fn open_unguarded(path: &Path) -> Result<Decoder, TranscribeError> {
         let file = File::open(path).map_err(|e| TranscribeError::io(path, &e))?;
         let len = file
             .metadata()
@@ -124,29 +128,42 @@ impl Decoder {
 
     /// The next samples at 16 kHz mono, or `None` at the end of the file.
     /// Blocks may be of any length, empty ones included.
+    /// A file that passes one of [`limits`], or makes a decoder panic, ends
+    /// with an error, and the decoder stays finished.
     pub fn next_block(&mut self) -> Result<Option<Vec<f32>>, TranscribeError> {
         if self.finished {
             return Ok(None);
         }
+        let block = limits::unwinding(|| self.next_block_unguarded());
+        if block.is_err() {
+            self.finished = true;
+        }
+        block
+    }
+
+    fn next_block_unguarded(&mut self) -> Result<Option<Vec<f32>>, TranscribeError> {
         loop {
-            let (interleaved, mut mono, mut rate) = (&mut self.interleaved, Vec::new(), 0);
+            let (interleaved, mut mono) = (&mut self.interleaved, Vec::new());
+            let mut spec = Ok((0, 0));
             let decoded = decode_next(&mut *self.format, &mut *self.codec, self.track_id, |buf| {
-                rate = buf.spec().rate();
-                let channels = buf.spec().channels().count().max(1);
-                interleaved.resize(buf.samples_interleaved(), 0.0);
-                buf.copy_to_slice_interleaved(&mut *interleaved);
-                mono = downmix(interleaved, channels);
+                spec = checked_spec(buf);
+                if let Ok((_, channels)) = spec {
+                    interleaved.resize(buf.samples_interleaved(), 0.0);
+                    buf.copy_to_slice_interleaved(&mut *interleaved);
+                    mono = downmix(interleaved, channels);
+                }
             })?;
             if !decoded {
                 return self.flush();
             }
-            if rate == 0 {
-                return Err(TranscribeError::Corrupt("a sample rate of 0".into()));
-            }
+            let (rate, _) = spec?;
             if self.info.sample_rate == 0 {
                 self.info.sample_rate = rate;
             }
             let out = self.resample(rate, &mono)?;
+            limits::check_duration(Duration::from_millis(
+                self.produced.saturating_mul(1000) / u64::from(SAMPLE_RATE),
+            ))?;
             if !out.is_empty() {
                 return Ok(Some(out));
             }
@@ -255,6 +272,10 @@ pub fn measure_duration(
     bytes: &[u8],
     extension: Option<&str>,
 ) -> Result<Duration, TranscribeError> {
+    limits::unwinding(|| measure_unguarded(bytes, extension))
+}
+
+fn measure_unguarded(bytes: &[u8], extension: Option<&str>) -> Result<Duration, TranscribeError> {
     if bytes.is_empty() {
         return Err(TranscribeError::EmptyFile);
     }
@@ -264,15 +285,13 @@ pub fn measure_duration(
     let mut format = probe(mss, extension)?;
     let (track_id, _, mut codec) = open_track(&*format)?;
     let mut tally = Tally::default();
-    let mut rate_zero = false;
+    let mut spec = Ok((0, 0));
     while decode_next(&mut *format, &mut *codec, track_id, |buf| {
-        let rate = buf.spec().rate();
-        rate_zero |= rate == 0;
-        tally.add(buf.frames() as u64, rate);
+        spec = checked_spec(buf);
+        tally.add(buf.frames() as u64, buf.spec().rate());
     })? {
-        if rate_zero {
-            return Err(TranscribeError::Corrupt("a sample rate of 0".into()));
-        }
+        spec.clone()?;
+        limits::check_duration(tally.total().unwrap_or(Duration::MAX))?;
     }
     tally
         .total()
@@ -420,6 +439,12 @@ fn open_track(
         .as_ref()
         .and_then(|p| p.audio())
         .ok_or(TranscribeError::NoAudioTrack)?;
+    if let Some(rate) = params.sample_rate {
+        limits::check_rate(rate)?;
+    }
+    if let Some(channels) = &params.channels {
+        limits::check_channels(channels.count())?;
+    }
     let codec = codec_name(params.codec);
     let decoder = codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
@@ -519,6 +544,17 @@ fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
     )
 }
 
+/// A decoded packet's rate and channel count, within [`limits`] (the rate
+/// may change mid-stream, so every packet is checked, not only the header).
+fn checked_spec(buf: &GenericAudioBufferRef<'_>) -> Result<(u32, usize), TranscribeError> {
+    let rate = buf.spec().rate();
+    let channels = buf.spec().channels().count().max(1);
+    limits::check_rate(rate)?;
+    limits::check_channels(channels)?;
+    limits::check_packet(buf.samples_interleaved())?;
+    Ok((rate, channels))
+}
+
 /// Averages interleaved channels.
 fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
     if channels == 1 {
@@ -530,6 +566,22 @@ fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
         .chunks_exact(channels)
         .map(|frame| frame.iter().sum::<f32>() * scale)
         .collect()
+}
+
+/// The fuzzer's entry (and the corpus replay's): `data` as an upload
+/// whose name ends in the extension its first byte picks, measured as the
+/// gateway measures uploads. An error or a length, never a panic or a
+/// blow-up.
+#[doc(hidden)]
+pub fn fuzz_one(data: &[u8]) {
+    const EXTENSIONS: [&str; 8] = ["wav", "mp3", "m4a", "ogg", "flac", "webm", "opus", "aac"];
+    let Some((&which, bytes)) = data.split_first() else {
+        return;
+    };
+    let ext = EXTENSIONS[usize::from(which) % EXTENSIONS.len()];
+    if let Ok(length) = measure_duration(bytes, Some(ext)) {
+        assert!(length <= limits::MAX_DURATION);
+    }
 }
 
 #[cfg(test)]

@@ -45,6 +45,14 @@ pub enum TranscribeError {
     /// The stream broke in a way decoding cannot step over.
     #[error("the recording is damaged: {0}")]
     Corrupt(String),
+    /// A number in the file passes one of [`crate::limits`]: a crafted or
+    /// broken header, never a real recording.
+    #[error("the recording's {what} ({found}) is outside this app's limits ({limit})")]
+    OverLimit {
+        what: &'static str,
+        found: String,
+        limit: String,
+    },
     /// The transcriber (whisper, the cloud) failed on a chunk.
     #[error("transcription failed at {at}: {message}")]
     Transcriber { at: String, message: String },

@@ -26,6 +26,7 @@ pub mod cloud;
 pub mod decode;
 mod error;
 pub mod export;
+pub mod limits;
 mod merge;
 pub mod pipeline;
 pub mod route;
