@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
 use super::*;
-use crate::gguf::tests::tiny_llama;
+use llmaas_gguf::build::tiny_llama;
 
 /// A file server on loopback that honours `Range: bytes=N-`, and cuts the
 /// connection midway through its first `cut_first` answers.

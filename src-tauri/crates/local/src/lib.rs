@@ -20,7 +20,8 @@ pub mod default_model;
 mod engine;
 mod error;
 pub mod fetch;
-pub mod gguf;
+/// The GGUF header reader, from its own small crate (fuzzed alone).
+pub use llmaas_gguf as gguf;
 mod library;
 pub mod watch;
 pub mod whisper;

@@ -264,7 +264,22 @@ impl Library {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gguf::tests::{TestValue, gguf_bytes, tiny_llama};
+    use llmaas_gguf::build::{TestValue, gguf_bytes, tiny_llama};
+
+    #[test]
+    fn a_crafted_header_is_listed_as_unusable() {
+        let dir = tempfile::tempdir().unwrap();
+        let crafted = llmaas_gguf::build::nested_arrays(300_000);
+        std::fs::write(dir.path().join("deep.gguf"), crafted).unwrap();
+        std::fs::write(dir.path().join("fine.gguf"), tiny_llama()).unwrap();
+        let models = Library::new(dir.path()).refresh();
+        assert_eq!(models.len(), 2);
+        match &models[0].status {
+            Status::Unusable(why) => assert!(why.contains("array nesting"), "{why}"),
+            Status::Ready(_) => panic!("a crafted file listed as ready"),
+        }
+        assert!(models[1].is_ready());
+    }
 
     #[test]
     fn lists_ready_and_unusable_files_with_reasons() {

@@ -60,7 +60,7 @@ pub fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gguf::tests::tiny_llama;
+    use llmaas_gguf::build::tiny_llama;
     use std::sync::mpsc;
 
     #[test]

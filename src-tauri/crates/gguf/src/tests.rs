@@ -1,88 +1,7 @@
 #![allow(clippy::cast_possible_truncation)] // test files are tiny
 
 use super::*;
-
-/// Writes a small but well-formed GGUF file: `tensors` are (name, dims, type).
-pub(crate) fn gguf_bytes(meta: &[(&str, TestValue)], tensors: &[(&str, &[u64], u32)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(b"GGUF");
-    out.extend_from_slice(&3_u32.to_le_bytes());
-    out.extend_from_slice(&(tensors.len() as u64).to_le_bytes());
-    out.extend_from_slice(&(meta.len() as u64).to_le_bytes());
-    for (key, value) in meta {
-        put_str(&mut out, key);
-        value.write(&mut out);
-    }
-    let mut offset = 0_u64;
-    for (name, dims, ty) in tensors {
-        put_str(&mut out, name);
-        out.extend_from_slice(&(dims.len() as u32).to_le_bytes());
-        for d in *dims {
-            out.extend_from_slice(&d.to_le_bytes());
-        }
-        out.extend_from_slice(&ty.to_le_bytes());
-        out.extend_from_slice(&offset.to_le_bytes());
-        let bytes = tensor_bytes(*ty, dims.iter().product()).unwrap();
-        offset += bytes.div_ceil(32) * 32;
-    }
-    while out.len() % 32 != 0 {
-        out.push(0);
-    }
-    out.resize(out.len() + usize::try_from(offset).unwrap(), 7);
-    out
-}
-
-pub(crate) enum TestValue {
-    Str(&'static str),
-    U32(u32),
-    Tokens(usize),
-}
-
-impl TestValue {
-    fn write(&self, out: &mut Vec<u8>) {
-        match self {
-            TestValue::Str(s) => {
-                out.extend_from_slice(&8_u32.to_le_bytes());
-                put_str(out, s);
-            }
-            TestValue::U32(n) => {
-                out.extend_from_slice(&4_u32.to_le_bytes());
-                out.extend_from_slice(&n.to_le_bytes());
-            }
-            TestValue::Tokens(n) => {
-                out.extend_from_slice(&9_u32.to_le_bytes());
-                out.extend_from_slice(&8_u32.to_le_bytes());
-                out.extend_from_slice(&(*n as u64).to_le_bytes());
-                for i in 0..*n {
-                    put_str(out, &format!("tok{i}"));
-                }
-            }
-        }
-    }
-}
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&(s.len() as u64).to_le_bytes());
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// A llama-like file of 2 tensors in Q4_1 and F32.
-pub(crate) fn tiny_llama() -> Vec<u8> {
-    gguf_bytes(
-        &[
-            ("general.architecture", TestValue::Str("llama")),
-            ("general.name", TestValue::Str("Tiny Test")),
-            ("general.file_type", TestValue::U32(3)),
-            ("llama.context_length", TestValue::U32(8192)),
-            ("tokenizer.ggml.tokens", TestValue::Tokens(300)),
-            ("tokenizer.chat_template", TestValue::Str("{{ messages }}")),
-        ],
-        &[
-            ("token_embd.weight", &[64, 300], 3),
-            ("output_norm.weight", &[64], 0),
-        ],
-    )
-}
+use crate::build::{TestValue, gguf_bytes, tiny_llama};
 
 fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let p = dir.path().join(name);
@@ -171,7 +90,10 @@ fn corrupt_lengths_are_refused_before_allocating() {
     bytes[24..32].copy_from_slice(&(1_u64 << 60).to_le_bytes());
     assert!(matches!(
         read(&write(&dir, "big.gguf", &bytes)).unwrap_err(),
-        GgufError::TruncatedHeader { .. }
+        GgufError::OverLimit {
+            what: "key length",
+            ..
+        }
     ));
     let mut counts = tiny_llama();
     counts[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
@@ -204,4 +126,54 @@ fn counts_read_as_people_write_them() {
     assert_eq!(human_count(7_241_732_096), "7.2B");
     assert_eq!(human_count(999), "999");
     assert_eq!(human_count(12_000), "12K");
+}
+
+#[test]
+fn arrays_nested_too_deep_are_refused_not_a_stack_overflow() {
+    // 300,000 levels once overflowed the stack of whatever listed the folder.
+    for depth in [9, 300_000] {
+        let bytes = crate::build::nested_arrays(depth);
+        assert_eq!(
+            read_bytes(&bytes),
+            Err(GgufError::OverLimit {
+                what: "array nesting",
+                found: u64::from(MAX_DEPTH) + 1,
+                limit: u64::from(MAX_DEPTH),
+            })
+        );
+    }
+    // Within the limit, the nesting is read (and the file then lacks an architecture).
+    assert_eq!(
+        read_bytes(&crate::build::nested_arrays(MAX_DEPTH)),
+        Err(GgufError::NoArchitecture)
+    );
+}
+
+#[test]
+fn a_long_string_is_stepped_over_not_kept() {
+    let long = usize::try_from(MAX_KEPT_STRING).unwrap() + 1;
+    let bytes = gguf_bytes(
+        &[
+            ("general.architecture", TestValue::Str("llama")),
+            ("tokenizer.huggingface.json", TestValue::Long(long)),
+            ("tokenizer.chat_template", TestValue::Long(long)),
+        ],
+        &[("w", &[32], 0)],
+    );
+    let info = read_bytes(&bytes).unwrap();
+    assert!(info.has_chat_template);
+    // A key as long as the file is corrupt, named as such.
+    let mut crafted = b"GGUF".to_vec();
+    crafted.extend_from_slice(&3_u32.to_le_bytes());
+    crafted.extend_from_slice(&0_u64.to_le_bytes());
+    crafted.extend_from_slice(&1_u64.to_le_bytes());
+    crafted.extend_from_slice(&(1_u64 << 40).to_le_bytes());
+    crafted.resize(4096, b'k');
+    assert!(matches!(
+        read_bytes(&crafted),
+        Err(GgufError::OverLimit {
+            what: "key length",
+            ..
+        })
+    ));
 }

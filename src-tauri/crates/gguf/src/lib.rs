@@ -7,7 +7,14 @@
 //! a truncated download) must be told apart *before* it reaches the engine.
 //! Every length read from the file is checked against the file's size before
 //! anything is allocated, so a corrupt header cannot make us allocate
-//! gigabytes or loop for long.
+//! gigabytes or loop for long; the limits below bound the rest (a file of
+//! arrays nested 300,000 deep once overflowed the stack of every process
+//! that listed the models folder). A file that passes one is
+//! [`GgufError::OverLimit`]: listed as unusable, never a crash.
+//!
+//! [`build`] writes small GGUF files, for tests and the fuzzer's seeds.
+
+pub mod build;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -21,7 +28,15 @@ const DEFAULT_ALIGNMENT: u64 = 32;
 /// More metadata entries or tensors than any model has.
 const MAX_COUNT: u64 = 1 << 24;
 /// More dimensions than any ggml tensor has (ggml's maximum is 4).
-const MAX_DIMS: u32 = 8;
+pub const MAX_DIMS: u32 = 8;
+/// Arrays inside arrays: real files nest one level at most.
+pub const MAX_DEPTH: u32 = 8;
+/// A key's length (GGUF's own limit is 65,535 bytes).
+pub const MAX_KEY_BYTES: u64 = 65_535;
+/// A string value is kept only up to this size; longer ones (an embedded
+/// `tokenizer.huggingface.json`) are stepped over and only their presence
+/// noted, so no string read from a header costs more than this.
+pub const MAX_KEPT_STRING: u64 = 64 * 1024;
 
 /// What the header says about a model file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +85,14 @@ pub enum GgufError {
     Corrupt(String),
     #[error("the header names no architecture (general.architecture)")]
     NoArchitecture,
+    /// A number in the header passes one of this crate's limits: a crafted
+    /// or broken file, never a real model.
+    #[error("the header's {what} ({found}) is beyond this app's limit ({limit})")]
+    OverLimit {
+        what: &'static str,
+        found: u64,
+        limit: u64,
+    },
 }
 
 /// A metadata value, as much of it as we keep: arrays are only counted.
@@ -79,7 +102,9 @@ enum Value {
     Float(f64),
     Bool(bool),
     Str(String),
-    Array { len: u64 },
+    /// A string longer than [`MAX_KEPT_STRING`], stepped over.
+    LongStr,
+    Array,
 }
 
 /// Reads the header of `path`.
@@ -100,7 +125,20 @@ pub fn read(path: &Path) -> Result<GgufInfo, GgufError> {
     parse(&mut r)
 }
 
-fn parse(r: &mut Reader) -> Result<GgufInfo, GgufError> {
+/// Reads the header of a file already in memory (the fuzzer's entry).
+pub fn read_bytes(bytes: &[u8]) -> Result<GgufInfo, GgufError> {
+    if bytes.is_empty() {
+        return Err(GgufError::Empty);
+    }
+    let mut r = Reader {
+        inner: bytes,
+        pos: 0,
+        size: bytes.len() as u64,
+    };
+    parse(&mut r)
+}
+
+fn parse<R: Read>(r: &mut Reader<R>) -> Result<GgufInfo, GgufError> {
     let mut magic = [0_u8; 4];
     r.fill(&mut magic)?;
     if magic != MAGIC {
@@ -128,7 +166,7 @@ fn parse(r: &mut Reader) -> Result<GgufInfo, GgufError> {
     }
     let mut meta = BTreeMap::new();
     for _ in 0..kv_count {
-        let key = r.string()?;
+        let key = r.key()?;
         let ty = r.u32()?;
         let value = r.value(ty)?;
         meta.insert(key, value);
@@ -149,7 +187,7 @@ fn parse(r: &mut Reader) -> Result<GgufInfo, GgufError> {
     let mut data_end = 0_u64;
     let mut by_type: BTreeMap<u32, u64> = BTreeMap::new();
     for _ in 0..tensor_count {
-        let name = r.string()?;
+        let name = r.key()?;
         let dims = r.u32()?;
         if dims == 0 || dims > MAX_DIMS {
             return Err(GgufError::Corrupt(format!(
@@ -214,7 +252,10 @@ fn parse(r: &mut Reader) -> Result<GgufInfo, GgufError> {
         parameters,
         tensor_count,
         expected_size,
-        has_chat_template: matches!(meta.get("tokenizer.chat_template"), Some(Value::Str(_))),
+        has_chat_template: matches!(
+            meta.get("tokenizer.chat_template"),
+            Some(Value::Str(_) | Value::LongStr)
+        ),
     })
 }
 
@@ -308,7 +349,7 @@ fn tensor_type(ty: u32) -> Option<TensorType> {
     Some(TensorType { name, block, bytes })
 }
 
-fn tensor_bytes(ty: u32, elements: u64) -> Option<u64> {
+pub(crate) fn tensor_bytes(ty: u32, elements: u64) -> Option<u64> {
     let t = tensor_type(ty)?;
     elements.div_ceil(t.block).checked_mul(t.bytes)
 }
@@ -354,13 +395,13 @@ fn file_type_name(ft: u32) -> Option<&'static str> {
 }
 
 /// A little-endian reader that knows how much file is left.
-struct Reader {
-    inner: BufReader<File>,
+struct Reader<R> {
+    inner: R,
     pos: u64,
     size: u64,
 }
 
-impl Reader {
+impl<R: Read> Reader<R> {
     fn fill(&mut self, buf: &mut [u8]) -> Result<(), GgufError> {
         match self.inner.read_exact(buf) {
             Ok(()) => {
@@ -416,8 +457,32 @@ impl Reader {
         Ok(u64::from_le_bytes(self.bytes()?))
     }
 
-    fn string(&mut self) -> Result<String, GgufError> {
+    /// A key or a tensor name: short by the spec.
+    fn key(&mut self) -> Result<String, GgufError> {
         let len = self.u64()?;
+        if len > MAX_KEY_BYTES {
+            return Err(GgufError::OverLimit {
+                what: "key length",
+                found: len,
+                limit: MAX_KEY_BYTES,
+            });
+        }
+        self.read_string(len)
+    }
+
+    /// A string value: kept up to [`MAX_KEPT_STRING`], stepped over beyond.
+    fn string_value(&mut self) -> Result<Value, GgufError> {
+        let len = self.u64()?;
+        if len > MAX_KEPT_STRING {
+            self.skip(len)?;
+            return Ok(Value::LongStr);
+        }
+        Ok(Value::Str(self.read_string(len)?))
+    }
+
+    /// `len` bytes as text, `len` being at most [`MAX_KEPT_STRING`] or
+    /// [`MAX_KEY_BYTES`] (checked by the callers) and in the file.
+    fn read_string(&mut self, len: u64) -> Result<String, GgufError> {
         self.need(len)?;
         let len = usize::try_from(len)
             .map_err(|_| GgufError::Corrupt("a string longer than memory".into()))?;
@@ -437,12 +502,12 @@ impl Reader {
             5 => Value::Int(i128::from(i32::from_le_bytes(self.bytes()?))),
             6 => Value::Float(f64::from(f32::from_le_bytes(self.bytes()?))),
             7 => Value::Bool(self.bytes::<1>()?[0] != 0),
-            8 => Value::Str(self.string()?),
+            8 => self.string_value()?,
             9 => {
                 let item = self.u32()?;
                 let len = self.u64()?;
-                self.skip_array(item, len)?;
-                Value::Array { len }
+                self.skip_array(item, len, 1)?;
+                Value::Array
             }
             10 => Value::Int(i128::from(u64::from_le_bytes(self.bytes()?))),
             11 => Value::Int(i128::from(i64::from_le_bytes(self.bytes()?))),
@@ -451,8 +516,16 @@ impl Reader {
         })
     }
 
-    /// Arrays (the tokenizer's 50,000 tokens) are skipped, not kept.
-    fn skip_array(&mut self, item: u32, len: u64) -> Result<(), GgufError> {
+    /// Arrays (the tokenizer's 50,000 tokens) are skipped, not kept;
+    /// `depth` counts the arrays this one is inside, itself included.
+    fn skip_array(&mut self, item: u32, len: u64, depth: u32) -> Result<(), GgufError> {
+        if depth > MAX_DEPTH {
+            return Err(GgufError::OverLimit {
+                what: "array nesting",
+                found: u64::from(depth),
+                limit: u64::from(MAX_DEPTH),
+            });
+        }
         let fixed = match item {
             0 | 1 | 7 => Some(1),
             2 | 3 => Some(2),
@@ -478,7 +551,7 @@ impl Reader {
                 for _ in 0..len {
                     let inner = self.u32()?;
                     let n = self.u64()?;
-                    self.skip_array(inner, n)?;
+                    self.skip_array(inner, n, depth + 1)?;
                 }
                 Ok(())
             }
@@ -490,5 +563,15 @@ impl Reader {
 }
 
 #[cfg(test)]
-#[path = "gguf_tests.rs"]
-pub(crate) mod tests;
+mod tests;
+
+/// The fuzzer's entry (and the corpus replay's): reads `data` as a header
+/// and checks what an answer claims against the bytes it came from.
+#[doc(hidden)]
+pub fn fuzz_one(data: &[u8]) {
+    if let Ok(info) = read_bytes(data) {
+        assert!(info.expected_size <= data.len() as u64);
+        assert!(info.tensor_count <= MAX_COUNT);
+        assert!(!info.architecture.is_empty());
+    }
+}
