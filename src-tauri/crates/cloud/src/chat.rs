@@ -237,17 +237,24 @@ impl ChatStream {
             };
             let idle = self.client.config().idle_timeout;
             match tokio::time::timeout(idle, bytes.next()).await {
-                Ok(Some(Ok(piece))) => {
-                    for event in self.sse.push(&piece) {
-                        self.queue.extend(self.decoder.push(&event.data));
+                Ok(Some(Ok(piece))) => match self.sse.push(&piece) {
+                    Ok(events) => {
+                        for event in events {
+                            self.queue.extend(self.decoder.push(&event.data));
+                            if self.decoder.is_over() {
+                                break;
+                            }
+                        }
                         if self.decoder.is_over() {
-                            break;
+                            self.close();
                         }
                     }
-                    if self.decoder.is_over() {
+                    Err(e) => {
+                        self.queue
+                            .extend(self.decoder.end(BackendError::Malformed(e.to_string())));
                         self.close();
                     }
-                }
+                },
                 Ok(Some(Err(e))) => {
                     tracing::debug!(request_id = %self.request_id, error = %e, "LLMaaS stream broke");
                     let why = "the connection broke before the answer was complete";

@@ -80,10 +80,14 @@ pub(crate) fn new_request_id() -> String {
 }
 
 impl CloudClient {
-    /// A client for `config`. Fails only on settings that cannot work (a
-    /// base URL that is not http(s), a key with characters HTTP forbids).
+    /// A client for `config`. Fails on settings that cannot work or would
+    /// expose the key: a base URL that is not https (plain http is allowed
+    /// only to this machine), a key with characters HTTP forbids.
     pub fn new(config: CloudConfig) -> Result<CloudClient, CloudError> {
         let base = config.base_url.trim_end_matches('/').to_owned();
+        // The key goes wherever the base URL points: https, or plain http
+        // to this machine only.
+        llmaas_core::check_base_url(&base).map_err(CloudError::InvalidConfig)?;
         match reqwest::Url::parse(&base) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => {}
             _ => {
@@ -353,10 +357,38 @@ fn log_response(call: &Call<'_>, status: u16, request_id: &str, started: Instant
 /// An error body, or nothing if it does not come in time: the status alone
 /// still makes a typed error.
 async fn read_error_body(response: Response, limit: Duration) -> bytes::Bytes {
-    match tokio::time::timeout(limit, response.bytes()).await {
+    match tokio::time::timeout(limit, read_limited(response, MAX_ERROR_BODY)).await {
         Ok(Ok(body)) => body,
+        // Too long: its start still says what the error was.
+        Ok(Err(Limited::TooLarge(start))) => start,
         _ => bytes::Bytes::new(),
     }
+}
+
+/// The most of an error body read (an error is a few hundred bytes of JSON).
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+/// The largest JSON answer read (a batch of embeddings is a few MB).
+pub const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
+
+/// Why a body was not read whole.
+enum Limited {
+    /// Longer than the limit: the bytes up to it.
+    TooLarge(bytes::Bytes),
+    Broken(reqwest::Error),
+}
+
+/// A body, chunk by chunk, never more than `limit` bytes of it.
+async fn read_limited(mut response: Response, limit: usize) -> Result<bytes::Bytes, Limited> {
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(Limited::Broken)? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Err(Limited::TooLarge(body.freeze()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Reads a whole JSON answer.
@@ -364,13 +396,17 @@ pub(crate) async fn read_json<T: DeserializeOwned>(
     sent: Sent,
     what: &str,
 ) -> Result<(T, String), CloudError> {
-    let body = sent.response.bytes().await.map_err(|e| {
-        if e.is_timeout() {
-            CloudError::from_reqwest(e)
-        } else {
-            CloudError::StreamCut(format!("{what}: the response body broke off"))
-        }
-    })?;
+    let body = read_limited(sent.response, MAX_JSON_BODY)
+        .await
+        .map_err(|e| match e {
+            Limited::Broken(e) if e.is_timeout() => CloudError::from_reqwest(e),
+            Limited::Broken(_) => {
+                CloudError::StreamCut(format!("{what}: the response body broke off"))
+            }
+            Limited::TooLarge(_) => CloudError::Malformed(format!(
+                "{what}: the answer is longer than {MAX_JSON_BODY} bytes"
+            )),
+        })?;
     let value =
         serde_json::from_slice(&body).map_err(|e| CloudError::Malformed(json_error(what, &e)))?;
     Ok((value, sent.request_id))

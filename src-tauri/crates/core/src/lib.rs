@@ -6,6 +6,7 @@
 //! [`Clock`] that budgets read. This crate does no I/O.
 
 mod chat;
+mod endpoint;
 mod image_size;
 mod model;
 mod money;
@@ -20,6 +21,7 @@ pub use chat::{
     EventStream, FinishReason, Message, Role, TokenUsage, ToolCall, ToolChoice, ToolSpec,
     estimate_tokens,
 };
+pub use endpoint::check_base_url;
 pub use image_size::{MAX_SIDE, image_tokens};
 pub use model::{Capability, ModelId, UnknownCapability};
 pub use money::{Money, NANOS_PER_EUR, ParseMoneyError};

@@ -4,4 +4,5 @@
 mod chat;
 mod endpoints;
 mod errors;
+mod hostile;
 mod support;
