@@ -18,6 +18,7 @@ use llmaas_router::Summary;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
+use crate::limits;
 use crate::meta::{Meta, set_cost, usage};
 use crate::state::{AppState, Call};
 use crate::wire;
@@ -202,14 +203,34 @@ async fn transcriptions_inner(
     };
     let mut fields = Map::new();
     let mut file = None;
+    let mut parts = 0;
     while let Some(field) = form.next_field().await.map_err(bad)? {
+        parts += 1;
+        if parts > limits::MAX_MULTIPART_PARTS {
+            return Err(ApiError::invalid(format!(
+                "The form has more than {} parts.",
+                limits::MAX_MULTIPART_PARTS
+            )));
+        }
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
-            let file_name = field.file_name().unwrap_or("audio.wav").to_owned();
+            let file_name: String = field
+                .file_name()
+                .unwrap_or("audio.wav")
+                .chars()
+                .take(limits::MAX_FILE_NAME)
+                .collect();
             let mime = field.content_type().map(str::to_owned);
             file = Some((file_name, mime, field.bytes().await.map_err(bad)?));
         } else {
-            fields.insert(name, json!(field.text().await.map_err(bad)?));
+            let value = field.text().await.map_err(bad)?;
+            if value.len() > limits::MAX_FORM_FIELD {
+                return Err(ApiError::bad_param(
+                    name,
+                    format!("The field is longer than {} bytes.", limits::MAX_FORM_FIELD),
+                ));
+            }
+            fields.insert(name, json!(value));
         }
     }
     let Some((file_name, mime, audio)) = file else {
@@ -238,6 +259,15 @@ async fn transcriptions_inner(
         }
     };
     let model = text("model").unwrap_or_else(|| "whisper-1".to_owned());
+    if model.len() > limits::MAX_MODEL_ID {
+        return Err(ApiError::bad_param(
+            "model",
+            format!(
+                "`model` is longer than {} characters.",
+                limits::MAX_MODEL_ID
+            ),
+        ));
+    }
     let audio_seconds = Some(measure_seconds(&file_name, audio.clone()).await?);
     let request = TranscriptionRequest {
         mime: mime.unwrap_or_else(|| mime_of(&file_name).to_owned()),

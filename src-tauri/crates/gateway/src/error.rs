@@ -30,6 +30,11 @@ pub enum GatewayError {
     /// The token store failed.
     #[error(transparent)]
     Tokens(#[from] TokenError),
+    /// A `--cors` origin that is neither `*` nor `http(s)://host[:port]`.
+    #[error(
+        "`{0}` is not a CORS origin (give `*` or a scheme and host, e.g. https://intranet.example)"
+    )]
+    Cors(String),
 }
 
 /// Why the token store failed.
@@ -128,6 +133,45 @@ impl ApiError {
             )
             .code("rate_limit_exceeded")
         }
+    }
+
+    /// 429 for a caller with too many requests in flight at once.
+    pub fn too_many_in_flight(max: usize) -> ApiError {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                format!("This token has {max} requests in flight; wait for one to finish."),
+            )
+            .code("gateway_too_many_in_flight")
+        }
+    }
+
+    /// 503 for a connection over the gateway's limit.
+    pub fn unavailable_overloaded() -> ApiError {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable_error",
+                "The gateway has too many open connections; retry in a moment.",
+            )
+            .code("gateway_overloaded")
+        }
+    }
+
+    /// 408 for a body that stopped arriving.
+    pub fn body_timeout(idle: std::time::Duration) -> ApiError {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            format!(
+                "The request body stalled: nothing arrived for {} s.",
+                idle.as_secs()
+            ),
+        )
+        .code("request_timeout")
     }
 
     /// 413, as the provider answers a body over its limit.

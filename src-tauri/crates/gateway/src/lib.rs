@@ -28,6 +28,7 @@
 mod chat;
 mod endpoints;
 mod error;
+pub mod limits;
 mod meta;
 mod server;
 mod state;
@@ -41,3 +42,6 @@ pub use state::{CONFIDENTIAL_HEADER, DEFAULT_PORT, GatewayOptions, TlsFiles};
 pub use tokens::{
     Caller, NewToken, TOKEN_FILE, TOKEN_PREFIX, TokenInfo, TokenStore, caller_id, month_of,
 };
+/// The fuzzer's entry for request bodies.
+#[doc(hidden)]
+pub use wire::fuzz_one;

@@ -23,7 +23,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::{ApiError, GatewayError};
 use crate::state::{AppState, CONFIDENTIAL_HEADER, Call, GatewayOptions};
-use crate::tokens::TokenStore;
+use crate::tokens::{TokenStore, caller_id};
 use crate::{chat, endpoints, tls};
 
 /// How long shutdown waits for the rows of requests still in flight after
@@ -46,6 +46,9 @@ pub struct BoundGateway {
     acceptor: Option<TlsAcceptor>,
     app: axum::Router,
     grace: Duration,
+    /// One permit per connection served.
+    connections: Arc<tokio::sync::Semaphore>,
+    header_timeout: Duration,
 }
 
 impl Gateway {
@@ -68,13 +71,16 @@ impl Gateway {
             .local_addr()
             .map_err(|source| GatewayError::Bind { addr, source })?;
         let grace = self.options.shutdown_grace;
+        let connections = Arc::new(tokio::sync::Semaphore::new(self.options.max_connections));
+        let header_timeout = self.options.header_timeout;
         let router = self.router.clone();
         let app = app(Arc::new(AppState {
             router: self.router,
             tokens: self.tokens,
             options: self.options,
             live_models: Mutex::new(None),
-        }));
+            in_flight: crate::limits::InFlight::default(),
+        }))?;
         Ok(BoundGateway {
             router,
             listener,
@@ -82,6 +88,8 @@ impl Gateway {
             acceptor,
             app,
             grace,
+            connections,
+            header_timeout,
         })
     }
 
@@ -138,14 +146,21 @@ impl BoundGateway {
                 }
             };
             let _ = tcp.set_nodelay(true);
+            let Ok(permit) = Arc::clone(&self.connections).try_acquire_owned() else {
+                tracing::warn!(%peer, "gateway: connection limit reached; refusing");
+                tokio::spawn(refuse(tcp, self.acceptor.is_some()));
+                continue;
+            };
             let watcher = graceful.watcher();
             let acceptor = self.acceptor.clone();
             let service = TowerToHyperService::new(self.app.clone());
+            let header_timeout = self.header_timeout;
             tokio::spawn(async move {
+                let _permit = permit;
                 let mut http = hyper::server::conn::http1::Builder::new();
-                // A client that never finishes its headers does not hold a slot forever.
+                // A client that never finishes its headers does not hold a slot for long.
                 http.timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(30));
+                    .header_read_timeout(header_timeout);
                 let served = match acceptor {
                     None => {
                         let conn = http.serve_connection(TokioIo::new(tcp), service);
@@ -191,7 +206,29 @@ impl BoundGateway {
     }
 }
 
-fn app(state: Arc<AppState>) -> axum::Router {
+/// Answers the first request of a connection over the limit with a 503 and
+/// closes it, within a second (a client must see an answer to its request,
+/// not bytes before it). Over TLS it only closes: no handshake is spent on it.
+async fn refuse(tcp: tokio::net::TcpStream, tls: bool) {
+    if tls {
+        return;
+    }
+    let service = hyper::service::service_fn(|_req| async {
+        let mut answer = ApiError::unavailable_overloaded().into_response();
+        answer
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        Ok::<_, std::convert::Infallible>(answer)
+    });
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.keep_alive(false)
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(1));
+    let conn = http.serve_connection(TokioIo::new(tcp), service);
+    let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
+}
+
+fn app(state: Arc<AppState>) -> Result<axum::Router, GatewayError> {
     let mut app = axum::Router::new()
         .route("/v1/chat/completions", post(chat_route))
         .route("/v1/completions", post(completions_route))
@@ -206,22 +243,36 @@ fn app(state: Arc<AppState>) -> axum::Router {
         // Bodies are read with our own limit, so that a large one gets the provider's 413.
         .layer(DefaultBodyLimit::disable())
         .route("/health", get(|| async { "ok" }));
-    if let Some(cors) = cors(&state.options.cors_origins) {
+    if let Some(cors) = cors(&state.options.cors_origins)? {
         app = app.layer(cors);
     }
-    app.with_state(state)
+    Ok(app.with_state(state))
 }
 
-/// CORS only for the configured origins. Preflights are answered here,
-/// before the gate: browsers send them without the token.
-fn cors(origins: &[String]) -> Option<CorsLayer> {
+/// CORS only for the configured origins (`*`: any). Preflights are answered
+/// here, before the gate: browsers send them without the token. An origin
+/// that is not a valid header value is an error at start, never a panic.
+fn cors(origins: &[String]) -> Result<Option<CorsLayer>, GatewayError> {
     if origins.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let allow: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
-        .collect();
+    let allow = if origins.iter().any(|o| o.trim() == "*") {
+        AllowOrigin::any()
+    } else {
+        let list = origins
+            .iter()
+            .map(|o| {
+                let o = o.trim().trim_end_matches('/');
+                let ok = (o.starts_with("http://") || o.starts_with("https://"))
+                    && !o.contains(char::is_whitespace);
+                HeaderValue::from_str(o)
+                    .ok()
+                    .filter(|_| ok)
+                    .ok_or_else(|| GatewayError::Cors(o.to_owned()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        AllowOrigin::list(list)
+    };
     let expose = [
         "x-request-id",
         "x-llmaas-route",
@@ -229,9 +280,9 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
         "x-llmaas-cost-eur",
     ]
     .map(HeaderName::from_static);
-    Some(
+    Ok(Some(
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(allow))
+            .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([
                 header::AUTHORIZATION,
@@ -239,7 +290,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
                 HeaderName::from_static(CONFIDENTIAL_HEADER),
             ])
             .expose_headers(expose),
-    )
+    ))
 }
 
 /// The caller's bearer token, if the header is well formed.
@@ -272,19 +323,76 @@ async fn gate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> 
         .get(CONFIDENTIAL_HEADER)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
+    let Some(slot) = st
+        .in_flight
+        .take(&caller_id(caller.id), st.options.max_in_flight_per_caller)
+    else {
+        return ApiError::too_many_in_flight(st.options.max_in_flight_per_caller).into_response();
+    };
     req.extensions_mut().insert(Call {
         caller,
         confidential,
     });
-    next.run(req).await
+    // The slot lives as long as the answer's body: a stream holds it to its end.
+    let (parts, body) = next.run(req).await.into_parts();
+    Response::from_parts(
+        parts,
+        Body::new(Held {
+            inner: body,
+            _slot: slot,
+        }),
+    )
 }
 
-/// The body, up to the configured limit; beyond it, the provider's 413.
+/// A response body that holds its caller's in-flight slot until it is done.
+struct Held {
+    inner: Body,
+    _slot: crate::limits::Slot,
+}
+
+impl http_body::Body for Held {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The body, up to the configured limit (beyond it, the provider's 413),
+/// each piece within the idle timeout (a stalled sender gets a 408).
 async fn read_body(st: &AppState, body: Body) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt as _;
     let limit = st.options.max_body_bytes;
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::too_large(format!("Request body exceeds {limit} bytes.")))
+    let idle = st.options.body_idle_timeout;
+    let too_large = || ApiError::too_large(format!("Request body exceeds {limit} bytes."));
+    let mut body = body;
+    let mut out = bytes::BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
+            Err(_) => return Err(ApiError::body_timeout(idle)),
+            Ok(None) => return Ok(out.freeze()),
+            Ok(Some(Err(_))) => return Err(ApiError::invalid("The request body broke off.")),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if data.len() > limit - out.len() {
+                return Err(too_large());
+            }
+            out.extend_from_slice(&data);
+        }
+    }
 }
 
 /// Splits a request into what a handler needs: the caller, the request's

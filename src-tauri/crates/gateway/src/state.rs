@@ -41,6 +41,15 @@ pub struct GatewayOptions {
     pub shutdown_grace: Duration,
     /// Models the local engine serves, listed by `/v1/models` with route hint `local`.
     pub local_models: Vec<ModelId>,
+    /// Open connections served at once; the next ones get a 503 and are closed.
+    pub max_connections: usize,
+    /// Requests one caller may have in flight (streams included); more get a 429.
+    pub max_in_flight_per_caller: usize,
+    /// Time a client has to send its request's headers (a slowloris is cut).
+    pub header_timeout: Duration,
+    /// Longest wait for the next piece of a request body: a sender that
+    /// stalls gets a 408, one that is merely slow is read to the end.
+    pub body_idle_timeout: Duration,
 }
 
 impl Default for GatewayOptions {
@@ -54,6 +63,10 @@ impl Default for GatewayOptions {
             max_body_bytes: 32 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
             local_models: Vec::new(),
+            max_connections: 1024,
+            max_in_flight_per_caller: 32,
+            header_timeout: Duration::from_secs(10),
+            body_idle_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -66,6 +79,8 @@ pub(crate) struct AppState {
     pub options: GatewayOptions,
     /// The cloud's live model list, fetched at most every few minutes.
     pub live_models: Mutex<Option<(Instant, Vec<llmaas_cloud::LiveModel>)>>,
+    /// Requests in flight per caller.
+    pub in_flight: crate::limits::InFlight,
 }
 
 /// One authenticated request: who calls, and what they asked of the route.

@@ -18,7 +18,10 @@ pub(crate) struct ChatCall {
 }
 
 /// The body as a JSON object, or the provider's 400.
+/// Its shape is checked first ([`crate::limits::check_json_shape`]), so a
+/// body that would cost many times its size as a tree is never built.
 pub(crate) fn object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    crate::limits::check_json_shape(bytes).map_err(|e| ApiError::invalid(e.message()))?;
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::invalid("The request body must be a JSON object.")),
@@ -31,6 +34,15 @@ pub(crate) fn object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
 /// `model`, required.
 pub(crate) fn model(body: &Map<String, Value>) -> Result<String, ApiError> {
     match body.get("model") {
+        Some(Value::String(s)) if s.trim().len() > crate::limits::MAX_MODEL_ID => {
+            Err(ApiError::bad_param(
+                "model",
+                format!(
+                    "`model` is longer than {} characters.",
+                    crate::limits::MAX_MODEL_ID
+                ),
+            ))
+        }
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
         None | Some(Value::Null) => Err(ApiError::bad_param(
             "model",
@@ -444,5 +456,14 @@ mod tests {
         let e = parse(&json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 3}))
             .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("temperature"));
+    }
+}
+
+/// The fuzzer's entry (and the corpus replay's): `data` as the body of a
+/// chat request, through the shape check and the parser the gateway uses.
+#[doc(hidden)]
+pub fn fuzz_one(data: &[u8]) {
+    if let Ok(call) = chat(data) {
+        assert!(call.request.model.as_str().len() <= crate::limits::MAX_MODEL_ID);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{CHAT_MODEL, Setup, chunks, events, joined, user};
 use futures_util::StreamExt as _;
 use llmaas_core::{Money, Tier};
-use llmaas_gateway::NewToken;
+use llmaas_gateway::{GatewayOptions, NewToken};
 use llmaas_ledger::TimeRange;
 use llmaas_sim::SimConfig;
 use serde_json::json;
@@ -43,6 +43,7 @@ async fn a_thousand_concurrent_streams_all_complete_and_are_all_recorded() {
             tier: Tier::MonthlyInvoicing,
             ..SimConfig::default()
         },
+        options: crowd(),
         ..Setup::default()
     }
     .start()
@@ -110,6 +111,7 @@ async fn two_hundred_concurrent_requests_on_a_capped_token_spend_at_most_the_cap
             tier: Tier::MonthlyInvoicing,
             ..SimConfig::default()
         },
+        options: crowd(),
         ..Setup::default()
     }
     .start()
@@ -171,4 +173,16 @@ async fn two_hundred_concurrent_requests_on_a_capped_token_spend_at_most_the_cap
     let crowd = listed.iter().find(|t| t.name == "crowd").unwrap();
     assert_eq!(crowd.spent, spent, "the caller's spend is the ledger's sum");
     assert_eq!(crowd.requests, ok as u64);
+}
+
+/// A hub sized for a crowd on one token: the default caps (1,024
+/// connections, 32 requests in flight per token) would turn most of these
+/// away, which `tests/abuse.rs` checks.
+fn crowd() -> GatewayOptions {
+    GatewayOptions {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        max_connections: 4 * STREAMS,
+        max_in_flight_per_caller: 4 * STREAMS,
+        ..GatewayOptions::default()
+    }
 }

@@ -88,10 +88,13 @@ impl Setup {
             })
             .await
             .unwrap();
-        let bound = Gateway::new(router.clone(), tokens.clone(), options)
+        let bound = match Gateway::new(router.clone(), tokens.clone(), options)
             .bind()
             .await
-            .unwrap();
+        {
+            Ok(b) => b,
+            Err(e) => panic!("the gateway did not start: {e}"),
+        };
         let (url, addr) = (bound.url(), bound.addr());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(bound.run(async move {
@@ -108,6 +111,21 @@ impl Setup {
             stop: Some(stop),
             task: Some(task),
             _dir: dir,
+        }
+    }
+}
+
+impl Setup {
+    /// The error binding this setup fails with (a bad option).
+    #[allow(dead_code)] // not every test binary uses it
+    pub async fn bind_error(self) -> String {
+        let started = tokio::spawn(async move { drop(self.start().await) });
+        match started.await {
+            Ok(()) => panic!("the gateway started"),
+            Err(panicked) => {
+                let p = panicked.into_panic();
+                p.downcast_ref::<String>().cloned().unwrap_or_default()
+            }
         }
     }
 }
