@@ -281,7 +281,12 @@ export type OcrEvent =
  *  A page is read (or failed for good), with its markdown: pages come
  *  in the order they finish, not always the document's.
  */
-{ kind: "pageDone"; page: number; status: string; costNanos: number; route: RouteName | null; markdown: string; error: string | null } | { kind: "done"; pages: OcrPage[]; markdown: string; costNanos: number } | { kind: "failed"; error: AppError } | { kind: "cancelled" };
+{ kind: "pageDone"; page: number; status: string; costNanos: number; route: RouteName | null; markdown: string; error: string | null } | { kind: "done"; pages: OcrPage[]; markdown: string; costNanos: number } | { kind: "failed"; error: AppError } | 
+/**
+ *  More pages to read than `budget.ocr_ask_over_pages`: nothing was
+ *  sent; the window asks, and starts again with `confirmed`.
+ */
+{ kind: "needsConfirmation"; pages: number; atMostNanos: number | null } | { kind: "cancelled" };
 
 export type OcrInput = {
 	path: string,
@@ -291,6 +296,11 @@ export type OcrInput = {
 	pages: string | null,
 	/**  Never leaves this machine (then only a local vision model could read it). */
 	confidential: boolean,
+	/**
+	 *  The user has seen the page count and the cost and asked for every
+	 *  page: no [`OcrEvent::NeedsConfirmation`] this time.
+	 */
+	confirmed: boolean,
 };
 
 /**  One page's answer. */

@@ -32,6 +32,9 @@ pub struct OcrInput {
     pub pages: Option<String>,
     /// Never leaves this machine (then only a local vision model could read it).
     pub confidential: bool,
+    /// The user has seen the page count and the cost and asked for every
+    /// page: no [`OcrEvent::NeedsConfirmation`] this time.
+    pub confirmed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Type)]
@@ -94,6 +97,14 @@ pub enum OcrEvent {
     Failed {
         error: AppError,
     },
+    /// More pages to read than `budget.ocr_ask_over_pages`: nothing was
+    /// sent; the window asks, and starts again with `confirmed`.
+    #[serde(rename_all = "camelCase")]
+    NeedsConfirmation {
+        pages: u32,
+        #[specta(type = Option<Number>)]
+        at_most_nanos: Option<i64>,
+    },
     Cancelled,
 }
 
@@ -140,6 +151,8 @@ pub async fn ocr_start(
             cancel: Some(cancel.clone()),
             ..RequestOptions::default()
         },
+        ask_over_pages: (!input.confirmed && input.pages.is_none())
+            .then(|| state.settings().budget.ocr_ask_over_pages()),
         ..OcrOptions::default()
     };
     let router = state.router();
@@ -210,6 +223,12 @@ async fn run(
     };
     let result = recognise(router, bytes, options, &send).await;
     let _ = thumbs.await;
+    if let Err(llmaas_ocr::OcrError::NeedsConfirmation { pages, at_most }) = result {
+        return Ok(OcrEvent::NeedsConfirmation {
+            pages: count(pages),
+            at_most_nanos: at_most.map(llmaas_core::Money::nanos),
+        });
+    }
     let result = result?;
     Ok(OcrEvent::Done {
         markdown: result.markdown(),
@@ -276,18 +295,14 @@ fn count(n: usize) -> u32 {
 /// Writes beside the target and renames, so a full disk or a crash never
 /// leaves half a file where the user expects a whole one.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> AppResult<()> {
-    use std::io::Write as _;
-    let name = path
-        .file_name()
-        .ok_or_else(|| AppError::bad_input(format!("{} is not a file name", path.display())))?;
-    let tmp = path.with_file_name(format!(".{}.part", name.to_string_lossy()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        AppError::io(&format!("writing {}", path.display()), &e)
-    })
+    if path.file_name().is_none() {
+        return Err(AppError::bad_input(format!(
+            "{} is not a file name",
+            path.display()
+        )));
+    }
+    llmaas_files::write_atomic(path, bytes)
+        .map_err(|e| AppError::io(&format!("writing {}", path.display()), &e))
 }
 
 #[cfg(test)]

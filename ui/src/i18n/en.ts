@@ -256,6 +256,12 @@ export const en = {
     exported: "Written to {path}.",
     notifyDone: "{name} is read.",
     notifyFailed: "Reading {name} failed.",
+    confirmTitle: "A long document",
+    confirmCost:
+      "This document has {pages} pages to read, which may cost up to {cost} in the cloud. Nothing was sent. Read them all, or set the pages to read and add it again.",
+    confirmNoPrice:
+      "This document has {pages} pages to read. Nothing was sent. Read them all, or set the pages to read and add it again.",
+    confirmAll: "Read all {pages} pages",
   },
   catalog: {
     title: "Catalogue",

@@ -256,6 +256,12 @@ export const fr: Dictionary = {
     exported: "Enregistré dans {path}.",
     notifyDone: "{name} est lu.",
     notifyFailed: "La lecture de {name} a échoué.",
+    confirmTitle: "Un long document",
+    confirmCost:
+      "Ce document a {pages} pages à lire, ce qui peut coûter jusqu'à {cost} dans le cloud. Rien n'a été envoyé. Lisez-les toutes, ou indiquez les pages à lire et ajoutez-le de nouveau.",
+    confirmNoPrice:
+      "Ce document a {pages} pages à lire. Rien n'a été envoyé. Lisez-les toutes, ou indiquez les pages à lire et ajoutez-le de nouveau.",
+    confirmAll: "Lire les {pages} pages",
   },
   catalog: {
     title: "Catalogue",

@@ -166,10 +166,12 @@ export function useJobQueue<T extends JobItem, E extends { kind: string }>(kind:
     }
   };
 
-  const retry = (id: string) => {
+  /** Starts a failed or cancelled item again, its options changed by `edit`. */
+  const retry = (id: string, edit?: (options: T["options"]) => T["options"]) => {
     const item = get(id);
     if (!item || (item.status !== "failed" && item.status !== "cancelled")) return;
-    const again = { ...kind.fresh(item.path, item.options), id: item.id };
+    const options = edit ? edit(item.options) : item.options;
+    const again = { ...kind.fresh(item.path, options), id: item.id };
     items.current = items.current.map((i) => (i.id === id ? again : i));
     bump();
     pumpRef.current();

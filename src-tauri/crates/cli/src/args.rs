@@ -251,6 +251,12 @@ pub struct OcrArgs {
     #[arg(long, value_name = "PAGES")]
     pub pages: Option<llmaas_ocr::PageSelection>,
 
+    /// Read every page of a document longer than `budget.ocr_ask_over_pages`
+    /// (50 by default) without stopping to say how many pages and what they
+    /// may cost.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
     /// Resolution PDF pages are rendered at (pages are capped at 2048 px).
     #[arg(long, default_value_t = llmaas_ocr::DEFAULT_DPI,
           value_parser = clap::value_parser!(u32).range(72..=300))]

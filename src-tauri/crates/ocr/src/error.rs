@@ -1,5 +1,6 @@
 //! Why a document was not read. Input errors come before anything is sent.
 
+use llmaas_core::Money;
 use llmaas_router::RouterError;
 
 /// A document the OCR pipeline would not or could not read.
@@ -31,6 +32,21 @@ pub enum OcrError {
     /// A PDF with an empty page tree.
     #[error("the PDF has no pages")]
     NoPages,
+    /// More pages than the user agreed to read without being asked: nothing
+    /// was sent. Choose pages, or confirm.
+    #[error("{pages} pages to read ({}): choose pages or confirm to read them all", at_most.map_or_else(|| "no price known for today".to_owned(), |m| format!("at most {m} in the cloud")))]
+    NeedsConfirmation {
+        pages: usize,
+        at_most: Option<Money>,
+    },
+    /// The PDF passes one of the limits of [`crate::input`]: a crafted
+    /// file (a decompression bomb), or a document too big to be one job.
+    #[error("the PDF's {what} ({found}) is beyond this app's limit ({limit})")]
+    PdfOverLimit {
+        what: &'static str,
+        found: String,
+        limit: String,
+    },
     /// A PDF that needs a password (or uses encryption the reader does not know).
     #[error("the PDF is encrypted or password-protected; remove the protection first")]
     Encrypted,

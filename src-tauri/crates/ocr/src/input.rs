@@ -31,6 +31,17 @@ pub const MAX_INPUT_MPX: u32 = 64;
 pub const DEFAULT_DPI: u32 = 200;
 /// Quality of JPEG pages: text stays sharp, a scanned page stays around 300 KB.
 pub const JPEG_QUALITY: u8 = 85;
+/// Pages of one PDF: more is a library, not a document, and must be split.
+pub const MAX_PDF_PAGES: usize = 5_000;
+/// What one PDF stream may inflate to. A scanned A3 page at 600 DPI is about
+/// 210 MB of raw pixels; a 2 MB file whose content stream inflates to 2 GiB
+/// once made `llmaas ocr` hold 2.2 GB. Checked at open, by inflating each
+/// compressed stream into a counter (nothing kept), so that rendering never
+/// meets a bomb.
+pub const MAX_STREAM_BYTES: u64 = 256 * 1024 * 1024;
+/// Objects in one PDF (a 1,000-page report has a few hundred thousand).
+pub const MAX_PDF_OBJECTS: usize = 2_000_000;
+
 /// A page with at most this many distinct colours (in a sample) is a rendered
 /// or clean document and goes as PNG; more means a photo or scan, sent as JPEG.
 const PNG_MAX_COLOURS: usize = 1024;
@@ -321,6 +332,15 @@ impl PdfDocument {
         if pdf.pages().is_empty() {
             return Err(OcrError::NoPages);
         }
+        let pages = pdf.pages().len();
+        if pages > MAX_PDF_PAGES {
+            return Err(OcrError::PdfOverLimit {
+                what: "page count",
+                found: pages.to_string(),
+                limit: format!("{MAX_PDF_PAGES} pages"),
+            });
+        }
+        check_streams(&pdf)?;
         Ok(PdfDocument { pdf })
     }
 
@@ -370,6 +390,66 @@ impl PdfDocument {
         let rgba = image::RgbaImage::from_raw(u32::from(width), u32::from(height), rgba)
             .ok_or_else(|| OcrError::Encode("the rendered page has an unexpected size".into()))?;
         Ok(DynamicImage::ImageRgba8(rgba).into_rgb8())
+    }
+}
+
+/// Inflates every Flate-compressed stream of `pdf` into a counter, and
+/// refuses the document if one passes [`MAX_STREAM_BYTES`] (or it has more
+/// than [`MAX_PDF_OBJECTS`] objects). hayro decodes a stream whole into
+/// memory when it renders; this is what keeps a bomb from reaching it.
+fn check_streams(pdf: &Pdf) -> Result<(), OcrError> {
+    use hayro::hayro_syntax::Filter;
+    use hayro::hayro_syntax::object::Object;
+    for (n, object) in pdf.objects().into_iter().enumerate() {
+        if n >= MAX_PDF_OBJECTS {
+            return Err(OcrError::PdfOverLimit {
+                what: "object count",
+                found: format!("over {MAX_PDF_OBJECTS}"),
+                limit: format!("{MAX_PDF_OBJECTS} objects"),
+            });
+        }
+        let Object::Stream(stream) = object else {
+            continue;
+        };
+        if stream.filters().first() != Some(&Filter::FlateDecode) {
+            continue;
+        }
+        let raw = stream.raw_data();
+        let inflated = inflated_size(&raw);
+        if inflated > MAX_STREAM_BYTES {
+            return Err(OcrError::PdfOverLimit {
+                what: "decompressed stream",
+                found: format!("over {} MiB", MAX_STREAM_BYTES >> 20),
+                limit: format!("{} MiB per stream", MAX_STREAM_BYTES >> 20),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// How many bytes zlib data inflates to, counting up to one past the limit
+/// and keeping none. Damaged data counts what came out before the damage
+/// (hayro decides what to do with the rest).
+fn inflated_size(raw: &[u8]) -> u64 {
+    let decoder = flate2::read::ZlibDecoder::new(raw);
+    let mut limited = std::io::Read::take(decoder, MAX_STREAM_BYTES + 1);
+    let mut buf = vec![0_u8; 64 * 1024];
+    let mut total = 0_u64;
+    loop {
+        match std::io::Read::read(&mut limited, &mut buf) {
+            Ok(0) | Err(_) => return total,
+            Ok(n) => total += n as u64,
+        }
+    }
+}
+
+/// The fuzzer's entry (and the corpus replay's): `data` opened as a
+/// document, as the OCR command opens what the user drops. An error or a
+/// document within the limits, never a panic or a blow-up.
+#[doc(hidden)]
+pub fn fuzz_one(data: &[u8]) {
+    if let Ok(doc) = Document::open(data.to_vec()) {
+        assert!((1..=MAX_PDF_PAGES).contains(&doc.page_count()));
     }
 }
 

@@ -20,9 +20,12 @@ mod mode;
 mod run;
 
 pub use error::OcrError;
-pub use input::{DEFAULT_DPI, Document, Encoding, Kind, MAX_SIDE, PageImage};
+pub use input::{
+    DEFAULT_DPI, Document, Encoding, Kind, MAX_PDF_OBJECTS, MAX_PDF_PAGES, MAX_SIDE,
+    MAX_STREAM_BYTES, PageImage,
+};
 pub use mode::{Mode, PageSelection, UnknownMode};
 pub use run::{
-    DEFAULT_MODEL, DEFAULT_PARALLEL, MAX_PARALLEL, MAX_TOKENS, OcrOptions, OcrResult, PageResult,
-    Progress, recognise,
+    DEFAULT_ASK_OVER_PAGES, DEFAULT_MODEL, DEFAULT_PARALLEL, MAX_PARALLEL, MAX_TOKENS, OcrOptions,
+    OcrResult, PageResult, Progress, recognise, worst_case_cost,
 };

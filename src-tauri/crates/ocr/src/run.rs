@@ -24,6 +24,9 @@ pub const MAX_TOKENS: u32 = 4096;
 pub const DEFAULT_PARALLEL: usize = 2;
 /// More would mostly queue behind the provider's rate limits.
 pub const MAX_PARALLEL: usize = 4;
+/// A document with more pages to read than this is read only once the
+/// user has seen the page count and what it may cost.
+pub const DEFAULT_ASK_OVER_PAGES: usize = 50;
 
 /// How to read a document.
 #[derive(Debug, Clone)]
@@ -38,6 +41,10 @@ pub struct OcrOptions {
     /// Route policy, confidential flag, project tag and the cancellation
     /// token, which also stops the page loop.
     pub request: RequestOptions,
+    /// More pages to read than this is [`OcrError::NeedsConfirmation`],
+    /// before anything is sent; `None` once the user has confirmed (or chose
+    /// the pages).
+    pub ask_over_pages: Option<usize>,
 }
 
 impl Default for OcrOptions {
@@ -49,6 +56,7 @@ impl Default for OcrOptions {
             dpi: DEFAULT_DPI,
             parallel: DEFAULT_PARALLEL,
             request: RequestOptions::default(),
+            ask_over_pages: Some(DEFAULT_ASK_OVER_PAGES),
         }
     }
 }
@@ -174,6 +182,14 @@ pub async fn recognise(
         Document::Pdf(_) => options.pages.resolve(page_count)?,
     };
     let of = indexes.len();
+    if let Some(limit) = options.ask_over_pages
+        && of > limit
+    {
+        return Err(OcrError::NeedsConfirmation {
+            pages: of,
+            at_most: worst_case_cost(router, &options.model, of),
+        });
+    }
     progress(Progress::Opened {
         pages: page_count,
         selected: of,
@@ -276,6 +292,25 @@ struct Job {
     of: usize,
     /// The first refusal before sending, to report when no page got through.
     refusal: Mutex<Option<RouterError>>,
+}
+
+/// The most `pages` pages can cost in the cloud at today's prices: each
+/// page at the largest image the provider takes and the full output cap
+/// (reading locally costs nothing). `None` when no price applies today.
+pub fn worst_case_cost(router: &Router, model: &ModelId, pages: usize) -> Option<Money> {
+    let today = chrono::Utc::now().date_naive();
+    let rates = router.config().prices.rates_at(today).ok()?.rates;
+    let prompt = llmaas_core::estimate_tokens(Mode::default().prompt());
+    // An image that cannot be read counts as the largest the provider takes.
+    let input = llmaas_core::image_tokens("") + prompt;
+    let may_reason = router
+        .catalog()
+        .get(model.as_str())
+        .is_some_and(|m| m.has(llmaas_core::Capability::Reasoning));
+    let page = rates
+        .worst_case(input, u64::from(MAX_TOKENS), may_reason, 0)
+        .cost;
+    Some(page.mul_div(i64::try_from(pages).unwrap_or(i64::MAX), 1))
 }
 
 impl Job {

@@ -320,3 +320,38 @@ async fn a_refusal_midway_keeps_the_pages_already_paid_for() {
     );
     assert_eq!(chats(&w.sim).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_over_the_page_threshold_asks_first_with_what_it_may_cost() {
+    let w = world().await;
+    let asking = OcrOptions {
+        ask_over_pages: Some(2),
+        ..OcrOptions::default()
+    };
+    let e = recognise(&w.router, three_pages(), &asking, &quiet)
+        .await
+        .unwrap_err();
+    let llmaas_ocr::OcrError::NeedsConfirmation { pages, at_most } = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(pages, 3);
+    let at_most = at_most.expect("today has a price");
+    // Three pages at the largest image and the full output cap.
+    let one = llmaas_ocr::worst_case_cost(&w.router, &asking.model, 1).unwrap();
+    assert!(one > llmaas_core::Money::ZERO);
+    assert_eq!(at_most, one.mul_div(3, 1));
+    assert!(
+        chats(&w.sim).is_empty(),
+        "nothing is sent before the answer"
+    );
+    // Confirmed (or pages chosen), it reads.
+    let confirmed = OcrOptions {
+        ask_over_pages: None,
+        ..OcrOptions::default()
+    };
+    let done = recognise(&w.router, three_pages(), &confirmed, &quiet)
+        .await
+        .unwrap();
+    assert!(done.is_complete());
+    assert_eq!(chats(&w.sim).len(), 3);
+}

@@ -2,7 +2,8 @@
 // beside its markdown (or the whole document's), Copy and Export.
 import { useState } from "react";
 import { Outcome } from "../../components/Outcome";
-import { useT } from "../../i18n";
+import { formatCost } from "../../format";
+import { useI18n } from "../../i18n";
 import { call, commands, toIpcError } from "../../ipc";
 import { useExport } from "../../useExport";
 import { LazyMarkdown as Markdown } from "../chat/LazyMarkdown";
@@ -18,8 +19,8 @@ function pageNumbers(doc: OcrDoc): number[] {
 
 const PAGE_BADGE: Record<string, string> = { running: "badge-accent", done: "badge-ok", failed: "badge-danger", cut: "badge-warn" };
 
-export function DocView({ doc }: { doc: OcrDoc }) {
-  const t = useT();
+export function DocView({ doc, onConfirm }: { doc: OcrDoc; onConfirm: () => void }) {
+  const { t, lang } = useI18n();
   const [page, setPage] = useState<number | null>(null);
   const { message, error, setMessage, setError, exportTo } = useExport();
   const pages = pageNumbers(doc);
@@ -64,6 +65,18 @@ export function DocView({ doc }: { doc: OcrDoc }) {
         </button>
       </div>
       <Outcome message={message} error={error} />
+      {doc.confirm && doc.status === "cancelled" && (
+        <div className="banner banner-warn" role="alertdialog" aria-label={t("ocr.confirmTitle")} data-testid="ocr-confirm">
+          <p>
+            {doc.confirm.atMostNanos === null
+              ? t("ocr.confirmNoPrice", { pages: doc.confirm.pages })
+              : t("ocr.confirmCost", { pages: doc.confirm.pages, cost: formatCost(doc.confirm.atMostNanos, lang) })}
+          </p>
+          <button type="button" className="button button-primary" data-testid="ocr-confirm-all" onClick={onConfirm}>
+            {t("ocr.confirmAll", { pages: doc.confirm.pages })}
+          </button>
+        </div>
+      )}
       {pages.length > 0 && (
         <div className="ocr-pages" role="group" aria-label={t("ocr.pages")}>
           <button

@@ -68,11 +68,30 @@ function readAll(ipc: ReturnType<typeof backend>, events: ReturnType<typeof chan
 }
 
 describe("OCR panel", () => {
+  it("asks before reading a long document, with its page count and cost, and reads it all once confirmed", async () => {
+    const ipc = backend();
+    const events = await dropAndStart(ipc, ["/scans/annual-report.pdf"]);
+    act(() => ipc.send(events, { kind: "needsConfirmation", pages: 120, atMostNanos: 2_345_000_000 }));
+    const ask = await screen.findByTestId("ocr-confirm");
+    expect(ask).toHaveTextContent("120 pages");
+    expect(ask).toHaveTextContent("2.35");
+    await userEvent.click(within(ask).getByRole("button", { name: "Read all 120 pages" }));
+    await waitFor(() => expect(ipc.callsTo("ocr_start")).toHaveLength(2));
+    expect(ipc.callsTo("ocr_start")[1].input).toEqual({
+      path: "/scans/annual-report.pdf",
+      mode: "markdown",
+      pages: null,
+      confidential: false,
+      confirmed: true,
+    });
+    expect(screen.queryByTestId("ocr-confirm")).toBeNull();
+  });
+
   it("shows page thumbnails and progress, then the markdown preview with its table", async () => {
     const ipc = backend();
     const events = await dropAndStart(ipc, ["/scans/invoice.pdf", "/scans/song.mp3"]);
     expect(screen.getByTestId("ocr-rejected")).toHaveTextContent("song.mp3");
-    expect(ipc.callsTo("ocr_start")[0].input).toEqual({ path: "/scans/invoice.pdf", mode: "markdown", pages: null, confidential: false });
+    expect(ipc.callsTo("ocr_start")[0].input).toEqual({ path: "/scans/invoice.pdf", mode: "markdown", pages: null, confidential: false, confirmed: false });
     const item = screen.getByTestId("ocr-item");
     expect(item).toHaveAttribute("data-status", "running");
 
@@ -147,7 +166,7 @@ describe("OCR panel", () => {
     await userEvent.click(screen.getByTestId("ocr-confidential"));
     act(() => drop.handler?.({ payload: { type: "drop", paths: ["/scans/scan.png"] } }));
     await waitFor(() => expect(ipc.callsTo("ocr_start")).toHaveLength(1));
-    expect(ipc.callsTo("ocr_start")[0].input).toEqual({ path: "/scans/scan.png", mode: "table", pages: "1-3", confidential: true });
+    expect(ipc.callsTo("ocr_start")[0].input).toEqual({ path: "/scans/scan.png", mode: "table", pages: "1-3", confidential: true, confirmed: false });
 
     await waitFor(() => expect(screen.getByTestId("ocr-cancel")).toBeEnabled());
     await userEvent.click(screen.getByTestId("ocr-cancel"));

@@ -120,7 +120,7 @@ export function OcrPanel() {
           ))}
         </ul>
       )}
-      {current && <DocView key={current.id} doc={current} />}
+      {current && <DocView key={current.id} doc={current} onConfirm={() => ocr.confirm(current.id)} />}
     </section>
   );
 }

@@ -11,6 +11,15 @@ export interface OcrOptions {
   /** `1-3,7`, or empty for every page. */
   pages: string;
   confidential: boolean;
+  /** The user saw the page count and the cost and asked for every page. */
+  confirmed?: boolean;
+}
+
+/** A long document waiting for the user's go-ahead: nothing was sent. */
+export interface PendingConfirmation {
+  pages: number;
+  /** The most it may cost in the cloud, or null when no price is known. */
+  atMostNanos: number | null;
 }
 
 /** A page being read, or how its reading ended (`done`, `failed`, `cut`…). */
@@ -26,6 +35,7 @@ export interface OcrDoc extends JobItem<OcrOptions> {
   result: OcrPage[] | null;
   markdown: string;
   costNanos: number;
+  confirm: PendingConfirmation | null;
 }
 
 const ocr: JobKind<OcrDoc, OcrEvent> = {
@@ -39,6 +49,7 @@ const ocr: JobKind<OcrDoc, OcrEvent> = {
     result: null,
     markdown: "",
     costNanos: 0,
+    confirm: null,
   }),
 
   async start(doc, events) {
@@ -49,6 +60,7 @@ const ocr: JobKind<OcrDoc, OcrEvent> = {
           mode: doc.options.mode,
           pages: doc.options.pages.trim() === "" ? null : doc.options.pages.trim(),
           confidential: doc.options.confidential,
+          confirmed: doc.options.confirmed ?? false,
         },
         events,
       ),
@@ -88,6 +100,10 @@ const ocr: JobKind<OcrDoc, OcrEvent> = {
           };
         });
         break;
+      case "needsConfirmation":
+        // Stopped before sending anything: the document view asks.
+        end(() => ({ status: "cancelled", confirm: { pages: ev.pages, atMostNanos: ev.atMostNanos } }));
+        break;
       case "done":
         end((d) => ({
           status: "done",
@@ -103,8 +119,10 @@ const ocr: JobKind<OcrDoc, OcrEvent> = {
 };
 
 export function useOcr(onEnded: (doc: OcrDoc) => void) {
-  const { items, add, cancel, remove } = useJobQueue(ocr, onEnded);
-  return { docs: items, add, cancel, remove };
+  const { items, add, cancel, retry, remove } = useJobQueue(ocr, onEnded);
+  /** Reads every page of a document that asked first. */
+  const confirm = (id: string) => retry(id, (options) => ({ ...options, confirmed: true }));
+  return { docs: items, add, cancel, remove, confirm };
 }
 
 /** The pages read so far as one document, in page order, each after its

@@ -62,6 +62,9 @@ pub async fn run(ctx: &Ctx, args: &OcrArgs) -> Result<Exit, CliError> {
             cancel: Some(cancel),
             ..RequestOptions::default()
         },
+        // Chosen pages, or `--yes`, are the user's answer already.
+        ask_over_pages: (!args.yes && args.pages.is_none())
+            .then(|| ctx.settings.budget.ocr_ask_over_pages()),
     };
     let outcome = read_all(&router, args, &options, format).await;
     ctrl_c.abort();
@@ -88,6 +91,9 @@ async fn read_all(
                 llmaas_ocr::OcrError::Router(_)
                 | llmaas_ocr::OcrError::ConfidentialRefused
                 | llmaas_ocr::OcrError::Cancelled { .. } => CliError::Ocr(e),
+                llmaas_ocr::OcrError::NeedsConfirmation { .. } => CliError::Usage(format!(
+                    "{name}: {e}; pass --pages (e.g. --pages 1-10) or --yes. Nothing was sent."
+                )),
                 other => CliError::Usage(format!("{name}: {other}")),
             })?;
         total += result.cost;
