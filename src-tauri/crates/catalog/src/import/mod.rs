@@ -231,6 +231,29 @@ pub fn snapshot_label_of(path: &Path) -> Option<String> {
     })
 }
 
+/// The largest catalogue or provider file read: the provider's model table
+/// is a few dozen KB, and a parser is never handed more than this.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A text file of at most [`MAX_FILE_BYTES`]; a larger one is an error
+/// before a byte of it is read.
+pub(crate) fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the file is larger than {} MiB, more than any catalogue",
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(text)
+}
+
 /// Imports one provider file into `catalog`. The format comes from the extension;
 /// the snapshot label is `as_of` or else the date in the file name.
 pub fn import(
@@ -247,7 +270,7 @@ pub fn import(
             path: path.to_owned(),
         })?,
     };
-    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+    let text = read_bounded(path).map_err(|source| ImportError::Io {
         path: path.to_owned(),
         source,
     })?;
@@ -546,3 +569,22 @@ fn report(before: &Catalog, after: &Catalog, file: &str, at: SnapshotRef) -> Imp
 
 #[cfg(test)]
 mod tests;
+
+/// The fuzzer's entry (and the corpus replay's): `data` as a provider file,
+/// CSV or YAML by its first byte, imported into an empty catalogue and into
+/// the bundled one. An error or a report, never a panic.
+#[doc(hidden)]
+pub fn fuzz_one(data: &[u8]) {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let format = if which % 2 == 0 {
+        ProviderFormat::Csv
+    } else {
+        ProviderFormat::Yaml
+    };
+    let text = String::from_utf8_lossy(rest);
+    let _ = import_str(&mut Catalog::new(), &text, format, "fuzz", "2026-05");
+    let mut bundled = Catalog::bundled().clone();
+    let _ = import_str(&mut bundled, &text, format, "fuzz", "2026-05");
+}
