@@ -10,6 +10,7 @@
 pub mod commands;
 pub mod error;
 pub mod jobs;
+pub mod navigation;
 pub mod state;
 
 use tauri::Manager as _;
@@ -32,6 +33,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .disable_serde_phases()
         .commands(tauri_specta::collect_commands![
             app::app_info,
+            app::open_link,
             commands::cancel_job,
             chat::chat_send,
             history::conversations_list,
@@ -81,6 +83,10 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_notification::init())
         .invoke_handler(builder.invoke_handler())
         .manage(state)
+        .setup(|app| {
+            open_main_window(app.handle())?;
+            Ok(())
+        })
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::Destroyed = event {
                 // Answers and transcriptions in flight stop; their ledger
@@ -94,6 +100,29 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
                 wait_for_rows(&app.state::<AppState>());
             }
         });
+    Ok(())
+}
+
+/// The main window, made here rather than from the configuration alone so
+/// that its webview gets the navigation guard: it never leaves the app's
+/// pages, opens no other window, and sends web links to the system browser.
+fn open_main_window(app: &tauri::AppHandle) -> tauri::Result<()> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .cloned()
+        .unwrap_or_default();
+    let dev = app.config().build.dev_url.clone();
+    tauri::WebviewWindowBuilder::from_config(app, &config)?
+        .on_navigation(move |url| navigation::guard(url, dev.as_ref()))
+        .on_new_window(|url, _features| {
+            navigation::guard(&url, None);
+            tauri::webview::NewWindowResponse::Deny
+        })
+        .build()?;
     Ok(())
 }
 

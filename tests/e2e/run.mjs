@@ -60,6 +60,11 @@ const scan = home("files/invoice.png");
 execFileSync("convert", ["-size", "800x1000", "xc:white", "-fill", "black",
   "-draw", "rectangle 80,100 720,140", "-draw", "rectangle 80,200 520,230", scan]);
 
+// The "system browser": records the links the app hands it.
+const opened = home("files/opened-links.txt");
+const browserScript = home("files/browser.sh");
+writeFileSync(browserScript, `#!/bin/sh\nprintf '%s\\n' "$1" >> ${JSON.stringify(opened)}\n`, { mode: 0o755 });
+
 // --- the simulator --------------------------------------------------------
 
 function startSim() {
@@ -189,6 +194,7 @@ const env = {
   LLMAAS_API_KEY: "",
   LANG: "en_US.UTF-8",
   NO_AT_BRIDGE: "1",
+  BROWSER: browserScript,
 };
 const driver = startDriver(env);
 let exitCode = 1;
@@ -258,6 +264,29 @@ try {
     );
     const total = await text("spend-total");
     assert(/[1-9]/.test(total), `this month's spend is above zero: ${total}`);
+  });
+
+  await test("links-open-outside", async () => {
+    // The simulator echoes the message: an answer with a link in it.
+    const answer = await chat("See [the report](https://docs.example.invalid/report?x=1) now.", {
+      route: "cloud",
+      model: "mistral-small3.2:24b",
+    });
+    const before = await browser.getUrl();
+    const link = await answer.$("a=the report");
+    await link.click();
+    await browser.waitUntil(() => existsSync(opened), { timeout: 10_000, timeoutMsg: "the link never reached the browser" });
+    assert(readFileSync(opened, "utf8").includes("https://docs.example.invalid/report?x=1"), "the browser got another link");
+    assert((await browser.getUrl()) === before, `the window left the app: ${await browser.getUrl()}`);
+    // A page that tries to navigate the window itself, or open another, stays put too.
+    await browser.execute(() => {
+      window.open("https://elsewhere.example.invalid/", "_blank");
+      window.location.href = "file:///etc/passwd";
+    });
+    await sleep(500);
+    assert((await browser.getUrl()) === before, `the window left the app: ${await browser.getUrl()}`);
+    assert((await browser.getWindowHandles()).length === 1, "a second window opened");
+    await (await byId("panel-chat")).waitForDisplayed({ timeout: 5_000 });
     await shot("spend");
   });
 

@@ -9,6 +9,11 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 export const commands = {
 	appInfo: () => typedError<AppInfo, AppError>(__TAURI_INVOKE("app_info")),
 	/**
+	 *  Opens a link from an answer in the system's browser (or mail client).
+	 *  Only http(s) and mailto links: the window itself never follows one.
+	 */
+	openLink: (url: string) => typedError<null, AppError>(__TAURI_INVOKE("open_link", { url })),
+	/**
 	 *  Stops a running job (an answer, a transcription, an OCR run). Returns
 	 *  false when the job is unknown or already over.
 	 */

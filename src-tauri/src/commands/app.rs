@@ -4,7 +4,7 @@ use serde::Serialize;
 use specta::Type;
 use tauri::State;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, Type)]
@@ -90,5 +90,24 @@ mod tests {
         assert_eq!(super::language_of("en_GB.UTF-8"), "en");
         assert_eq!(super::language_of("C.UTF-8"), "en");
         assert_eq!(super::language_of(""), "en");
+    }
+}
+
+/// Opens a link from an answer in the system's browser (or mail client).
+/// Only http(s) and mailto links: the window itself never follows one.
+#[tauri::command]
+#[specta::specta]
+pub fn open_link(url: String) -> AppResult<()> {
+    let parsed = tauri::Url::parse(url.trim())
+        .map_err(|_| AppError::bad_input(format!("`{url}` is not a link")))?;
+    match crate::navigation::decide(&parsed, None) {
+        crate::navigation::Navigation::External(link) => {
+            crate::navigation::open_external(&link);
+            Ok(())
+        }
+        _ => Err(AppError::bad_input(format!(
+            "only web and mail links open outside the app, not `{}:` ones",
+            parsed.scheme()
+        ))),
     }
 }

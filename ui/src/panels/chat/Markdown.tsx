@@ -1,14 +1,23 @@
 // Markdown as the models write it: GitHub tables, task lists and fenced code
-// (highlighted in chat). Links are shown, not followed: a click would take the
-// whole window away from the app.
+// (highlighted in chat). A link opens in the system's browser (the back end
+// checks it is a web or mail link); the window itself never follows one.
 import ReactMarkdown, { type Components } from "react-markdown";
+import { call, commands } from "../../ipc";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 import "./markdown.css";
 
 const components: Components = {
   a: ({ href, children }) => (
-    <a href={href} title={href} onClick={(e) => e.preventDefault()} rel="noreferrer noopener">
+    <a
+      href={href}
+      title={href}
+      rel="noreferrer noopener"
+      onClick={(e) => {
+        e.preventDefault();
+        if (href) call(commands.openLink(href)).catch(() => {});
+      }}
+    >
       {children}
     </a>
   ),
