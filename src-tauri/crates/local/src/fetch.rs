@@ -4,6 +4,13 @@
 //! Either way the file appears in the folder under its final name only when
 //! it is whole and its header reads: it is written as a hidden `.NAME.part`
 //! first, which the folder watch ignores, then renamed.
+//!
+//! A download must be https, or come with its sha256 (plain http is only
+//! for this machine): a file that will run as code on the user's machine is
+//! never taken on trust from the network path. A resume is kept only when
+//! the server's `Content-Range` starts where the partial file ends, and a
+//! server that sends nothing for [`STALL_TIMEOUT`] ends the try (the partial
+//! file stays for the next one).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -106,14 +113,13 @@ pub fn import(
             link(&source, &target).map_err(|e| LocalError::io(&target, &e))?;
         }
         ImportMode::Copy => {
-            let part = part_path(&target);
-            let result = copy_with_progress(source, &part, progress).and_then(|()| {
-                std::fs::rename(&part, &target).map_err(|e| LocalError::io(&target, &e))
-            });
-            if let Err(e) = result {
-                let _ = std::fs::remove_file(&part);
-                return Err(e);
-            }
+            // A hidden temporary name made exclusively, placed only if the
+            // name is still free; dropped (removed) on any failure.
+            let mut part =
+                llmaas_files::TempFile::beside(&target).map_err(|e| LocalError::io(&target, &e))?;
+            copy_with_progress(source, part.file(), &target, progress)?;
+            part.commit_new(&target)
+                .map_err(|e| LocalError::io(&target, &e))?;
         }
     }
     Ok(target)
@@ -130,14 +136,15 @@ fn link(source: &Path, target: &Path) -> std::io::Result<()> {
     std::fs::hard_link(source, target)
 }
 
+/// Copies `from` into `dst` (the temporary file for `to`).
 fn copy_with_progress(
     from: &Path,
+    dst: &mut std::fs::File,
     to: &Path,
     progress: &dyn Fn(TransferProgress),
 ) -> Result<(), LocalError> {
     let mut src = std::fs::File::open(from).map_err(|e| LocalError::io(from, &e))?;
     let total = src.metadata().map_err(|e| LocalError::io(from, &e))?.len();
-    let mut dst = std::fs::File::create(to).map_err(|e| LocalError::io(to, &e))?;
     let mut buf = vec![0_u8; 1 << 20];
     let mut done = 0_u64;
     loop {
@@ -153,8 +160,11 @@ fn copy_with_progress(
             total: Some(total),
         });
     }
-    dst.sync_all().map_err(|e| LocalError::io(to, &e))
+    Ok(())
 }
+
+/// A download that receives nothing for this long stops (and can resume).
+pub const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What a download is, and so how it is checked before it is kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -172,9 +182,11 @@ pub struct Pull {
     pub url: String,
     /// The file name in the folder; the URL's last segment when `None`.
     pub file_name: Option<String>,
-    /// The expected sha256 (hex); checked when given.
+    /// The expected sha256 (hex); checked when given, required over plain http.
     pub sha256: Option<String>,
     pub kind: PullKind,
+    /// [`STALL_TIMEOUT`] when `None`.
+    pub stall_timeout: Option<std::time::Duration>,
 }
 
 /// Downloads `pull` into `folder`, resuming a previous partial download of
@@ -191,12 +203,23 @@ pub async fn download(
         Some(n) => n.clone(),
         None => file_name_of(&pull.url)?,
     };
+    if pull.sha256.is_none()
+        && let Err(why) = llmaas_core::check_base_url(&pull.url)
+    {
+        return Err(LocalError::Download(format!(
+            "{why}; or give the file's sha256 (--sha256) so that what arrives can be checked"
+        )));
+    }
     tokio::fs::create_dir_all(folder)
         .await
         .map_err(|e| LocalError::io(folder, &e))?;
     let target = target_of_kind(folder, &name, pull.kind)?;
     let part = part_path(&target);
 
+    // A planted link under the partial file's name is not written through.
+    if std::fs::symlink_metadata(&part).is_ok_and(|m| !m.is_file()) {
+        std::fs::remove_file(&part).map_err(|e| LocalError::io(&part, &e))?;
+    }
     // What an earlier try left, hashed again so the checksum covers every byte.
     let mut hasher = Sha256::new();
     let mut have = 0_u64;
@@ -235,6 +258,15 @@ pub async fn download(
             "the server answered {status}"
         )));
     }
+    if resumed && content_range_start(response.headers()) != Some(have) {
+        // A resume from anywhere but where the file ends would splice two
+        // pieces of different files (or offsets) together.
+        let _ = std::fs::remove_file(&part);
+        return Err(LocalError::Download(
+            "the server resumed the download at another place than asked; the partial download was removed, try again"
+                .into(),
+        ));
+    }
     if !resumed {
         // The server ignored the range (or there was none): from the start.
         hasher = Sha256::new();
@@ -250,7 +282,15 @@ pub async fn download(
         .map_err(|e| LocalError::io(&part, &e))?;
     progress(TransferProgress { done: have, total });
     let mut body = response.bytes_stream();
-    while let Some(chunk) = body.next().await {
+    let stall = pull.stall_timeout.unwrap_or(STALL_TIMEOUT);
+    loop {
+        let Ok(next) = tokio::time::timeout(stall, body.next()).await else {
+            return Err(LocalError::Download(format!(
+                "nothing arrived for {} s after {have} bytes; run the same command again to resume",
+                stall.as_secs()
+            )));
+        };
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| {
             LocalError::Download(format!(
                 "{} after {have} bytes; run the same command again to resume",
@@ -299,6 +339,13 @@ pub async fn download(
     }
     std::fs::rename(&part, &target).map_err(|e| LocalError::io(&target, &e))?;
     Ok(target)
+}
+
+/// `START` of a `Content-Range: bytes START-END/TOTAL` header.
+fn content_range_start(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let value = headers.get(reqwest::header::CONTENT_RANGE)?.to_str().ok()?;
+    let range = value.trim().strip_prefix("bytes ")?;
+    range.split(['-', '/']).next()?.trim().parse().ok()
 }
 
 /// The last path segment of a URL, without its query.

@@ -17,6 +17,10 @@ struct Server {
     cut_first: Arc<AtomicUsize>,
     ranges: Arc<Mutex<Vec<Option<String>>>>,
     honour_range: bool,
+    /// Answers a range request from byte 0, saying so in `Content-Range`.
+    resume_from_zero: bool,
+    /// Sends half the file, then nothing, never ending.
+    stall: bool,
 }
 
 async fn serve_file(State(s): State<Server>, headers: HeaderMap) -> Response {
@@ -38,8 +42,23 @@ async fn serve_file(State(s): State<Server>, headers: HeaderMap) -> Response {
             .body(Body::empty())
             .unwrap();
     }
-    let from = start.unwrap_or(0);
+    let from = if s.resume_from_zero {
+        0
+    } else {
+        start.unwrap_or(0)
+    };
     let body = s.file[from..].to_vec();
+    if s.stall {
+        let half = body[..body.len() / 2].to_vec();
+        let chunks = futures_util::StreamExt::chain(
+            futures_util::stream::iter([Ok::<_, std::io::Error>(half)]),
+            futures_util::stream::pending(),
+        );
+        return Response::builder()
+            .header(header::CONTENT_LENGTH, body.len())
+            .body(Body::from_stream(chunks))
+            .unwrap();
+    }
     let cut = s
         .cut_first
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -90,7 +109,74 @@ fn server(file: Vec<u8>, cut_first: usize, honour_range: bool) -> Server {
         cut_first: Arc::new(AtomicUsize::new(cut_first)),
         ranges: Arc::default(),
         honour_range,
+        resume_from_zero: false,
+        stall: false,
     }
+}
+
+#[tokio::test]
+async fn a_resume_at_the_wrong_place_is_not_spliced_in() {
+    let file = tiny_llama();
+    let mut srv = server(file.clone(), 1, true);
+    srv.resume_from_zero = true;
+    let base = start(srv).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pull = Pull {
+        url: format!("{base}/m.gguf"),
+        sha256: Some(sha(&file)),
+        ..Pull::default()
+    };
+    let client = reqwest::Client::new();
+    download(&client, &pull, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    let part = dir.path().join(".m.gguf.part");
+    assert!(part.exists());
+    let e = download(&client, &pull, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("another place"), "{e}");
+    assert!(!part.exists(), "the mismatched partial file is removed");
+    // The next try starts from zero and is whole.
+    let path = download(&client, &pull, dir.path(), &|_| {}).await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), file);
+}
+
+#[tokio::test]
+async fn a_stalled_download_times_out_and_keeps_what_it_has() {
+    let file = tiny_llama();
+    let mut srv = server(file.clone(), 0, true);
+    srv.stall = true;
+    let base = start(srv).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pull = Pull {
+        url: format!("{base}/m.gguf"),
+        sha256: Some(sha(&file)),
+        stall_timeout: Some(std::time::Duration::from_millis(300)),
+        ..Pull::default()
+    };
+    let e = download(&reqwest::Client::new(), &pull, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("nothing arrived"), "{e}");
+    let kept = std::fs::metadata(dir.path().join(".m.gguf.part"))
+        .unwrap()
+        .len();
+    assert_eq!(kept, file.len() as u64 / 2);
+}
+
+#[tokio::test]
+async fn plain_http_from_another_machine_needs_a_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    let pull = Pull {
+        url: "http://models.example.invalid/m.gguf".into(),
+        ..Pull::default()
+    };
+    let e = download(&reqwest::Client::new(), &pull, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("sha256"), "{e}");
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }
 
 fn sha(bytes: &[u8]) -> String {

@@ -177,6 +177,7 @@ pub async fn pull(
         url: url.to_owned(),
         file_name: name.map(str::to_owned),
         sha256: sha256.map(str::to_owned),
+        stall_timeout: None,
         kind: if speech {
             PullKind::Speech
         } else {
