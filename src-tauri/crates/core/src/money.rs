@@ -171,6 +171,10 @@ impl FromStr for Money {
 }
 
 #[cfg(test)]
+#[path = "money_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

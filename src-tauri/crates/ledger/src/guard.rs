@@ -274,6 +274,10 @@ pub fn alerts(limits: &TierLimits, state: &BudgetState) -> Vec<Alert> {
 }
 
 #[cfg(test)]
+#[path = "guard_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::tiers::{Tier, TierTable};

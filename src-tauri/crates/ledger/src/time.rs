@@ -100,6 +100,10 @@ pub(crate) fn hour_aligned(start: i64, end: i64) -> (i64, i64) {
 }
 
 #[cfg(test)]
+#[path = "time_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::FixedOffset;

@@ -258,6 +258,10 @@ fn clamp_after(mut s: Segment, last_end: &mut u64) -> Segment {
 }
 
 #[cfg(test)]
+#[path = "merge_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
