@@ -30,6 +30,7 @@ mod config;
 mod embeddings;
 mod errors;
 mod fake_local;
+pub mod fuzz;
 mod limits;
 pub mod media;
 mod models;

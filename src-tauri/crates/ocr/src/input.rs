@@ -165,12 +165,21 @@ pub enum Document {
 impl Document {
     /// Sniffs and opens a document. Refuses here, before any cloud call:
     /// unknown or damaged files, huge images, empty or encrypted PDFs.
+    /// A panic in a decoder or the PDF parser (a crafted file reaching a
+    /// bug) is this file's error, like any other damage.
     pub fn open(bytes: Vec<u8>) -> Result<Document, OcrError> {
         let kind = Kind::sniff(&bytes)?;
-        match kind.image_format() {
-            Some(format) => decode_image(&bytes, kind, format).map(Document::Image),
-            None => PdfDocument::open(bytes).map(Document::Pdf),
-        }
+        let opened =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match kind.image_format() {
+                Some(format) => decode_image(&bytes, kind, format).map(Document::Image),
+                None => PdfDocument::open(bytes).map(Document::Pdf),
+            }));
+        opened.unwrap_or_else(|_| {
+            Err(OcrError::Corrupt {
+                format: kind.name(),
+                detail: "the file could not be read (the decoder failed on it)".into(),
+            })
+        })
     }
 
     /// Number of pages (1 for an image).
