@@ -187,6 +187,34 @@ impl SseParser {
     }
 }
 
+/// The fuzzer's entry (and the corpus replay's): `data` is a stream, cut
+/// into pieces at the places its first bytes say, parsed and decoded as a
+/// chat stream. Checks the parser's bounds on the way.
+#[doc(hidden)]
+pub fn fuzz_one(data: &[u8]) {
+    let (cuts, stream) = data.split_at(data.len().min(4));
+    let mut parser = SseParser::new();
+    let mut decoder = crate::ChunkDecoder::new();
+    let mut rest = stream;
+    for &cut in cuts.iter().chain(std::iter::repeat(&255)) {
+        if rest.is_empty() {
+            break;
+        }
+        let (piece, tail) = rest.split_at(rest.len().min(usize::from(cut) + 1));
+        rest = tail;
+        match parser.push(piece) {
+            Ok(events) => {
+                for e in events {
+                    let _ = decoder.push(&e.data);
+                }
+            }
+            Err(_) => return,
+        }
+        assert!(parser.line.len() <= MAX_LINE && parser.data.len() <= MAX_EVENT);
+    }
+    let _ = decoder.finish("the end of the input");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,32 +335,4 @@ mod tests {
         assert_eq!(result.unwrap_err().what, "an event");
         assert!(p.data.is_empty());
     }
-}
-
-/// The fuzzer's entry (and the corpus replay's): `data` is a stream, cut
-/// into pieces at the places its first bytes say, parsed and decoded as a
-/// chat stream. Checks the parser's bounds on the way.
-#[doc(hidden)]
-pub fn fuzz_one(data: &[u8]) {
-    let (cuts, stream) = data.split_at(data.len().min(4));
-    let mut parser = SseParser::new();
-    let mut decoder = crate::ChunkDecoder::new();
-    let mut rest = stream;
-    for &cut in cuts.iter().chain(std::iter::repeat(&255)) {
-        if rest.is_empty() {
-            break;
-        }
-        let (piece, tail) = rest.split_at(rest.len().min(usize::from(cut) + 1));
-        rest = tail;
-        match parser.push(piece) {
-            Ok(events) => {
-                for e in events {
-                    let _ = decoder.push(&e.data);
-                }
-            }
-            Err(_) => return,
-        }
-        assert!(parser.line.len() <= MAX_LINE && parser.data.len() <= MAX_EVENT);
-    }
-    let _ = decoder.finish("the end of the input");
 }

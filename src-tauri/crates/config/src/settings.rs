@@ -444,6 +444,8 @@ mod tests {
             ("cloud.tier", "7"),
             ("routing.policy", "sometimes"),
             ("cloud.base_url", "ftp://x"),
+            // The key would travel in clear to another machine.
+            ("cloud.base_url", "http://hub.lan/v1"),
             ("budget.monthly_limit_eur", "12,5"),
             ("budget.output_tokens_per_day", "lots"),
             ("ui.history", "maybe"),

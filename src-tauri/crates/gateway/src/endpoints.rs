@@ -191,48 +191,7 @@ async fn transcriptions_inner(
     head: axum::http::request::Parts,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    // The body was read within the gateway's own limit (32 MiB): the
-    // multipart reader must not apply axum's default 2 MB on top of it.
-    let mut req = Request::from_parts(head, Body::from(bytes));
-    axum::extract::DefaultBodyLimit::disable().apply(&mut req);
-    let mut form = Multipart::from_request(req, &())
-        .await
-        .map_err(|e| ApiError::invalid(format!("Expected a multipart/form-data body: {e}")))?;
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::invalid(format!("Malformed multipart body: {e}"))
-    };
-    let mut fields = Map::new();
-    let mut file = None;
-    let mut parts = 0;
-    while let Some(field) = form.next_field().await.map_err(bad)? {
-        parts += 1;
-        if parts > limits::MAX_MULTIPART_PARTS {
-            return Err(ApiError::invalid(format!(
-                "The form has more than {} parts.",
-                limits::MAX_MULTIPART_PARTS
-            )));
-        }
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            let file_name: String = field
-                .file_name()
-                .unwrap_or("audio.wav")
-                .chars()
-                .take(limits::MAX_FILE_NAME)
-                .collect();
-            let mime = field.content_type().map(str::to_owned);
-            file = Some((file_name, mime, field.bytes().await.map_err(bad)?));
-        } else {
-            let value = field.text().await.map_err(bad)?;
-            if value.len() > limits::MAX_FORM_FIELD {
-                return Err(ApiError::bad_param(
-                    name,
-                    format!("The field is longer than {} bytes.", limits::MAX_FORM_FIELD),
-                ));
-            }
-            fields.insert(name, json!(value));
-        }
-    }
+    let (fields, file) = read_form(head, bytes).await?;
     let Some((file_name, mime, audio)) = file else {
         return Err(ApiError::bad_param("file", "You must provide a `file`."));
     };
@@ -294,6 +253,84 @@ async fn transcriptions_inner(
         "language": t.language, "duration": duration, "text": t.text, "segments": t.segments,
     });
     Ok(answer(&body, &done.summary))
+}
+
+/// A transcription form's uploaded file: its name, type and bytes.
+type Upload = (String, Option<String>, Bytes);
+
+/// Reads a multipart form within [`limits`]: its text fields, and its
+/// `file` part if there is one.
+pub(crate) async fn read_form(
+    head: axum::http::request::Parts,
+    bytes: Bytes,
+) -> Result<(Map<String, Value>, Option<Upload>), ApiError> {
+    // The body was read within the gateway's own limit (32 MiB): the
+    // multipart reader must not apply axum's default 2 MB on top of it.
+    let mut req = Request::from_parts(head, Body::from(bytes));
+    axum::extract::DefaultBodyLimit::disable().apply(&mut req);
+    let mut form = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| ApiError::invalid(format!("Expected a multipart/form-data body: {e}")))?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        ApiError::invalid(format!("Malformed multipart body: {e}"))
+    };
+    let mut fields = Map::new();
+    let mut file = None;
+    let mut parts = 0;
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        parts += 1;
+        if parts > limits::MAX_MULTIPART_PARTS {
+            return Err(ApiError::invalid(format!(
+                "The form has more than {} parts.",
+                limits::MAX_MULTIPART_PARTS
+            )));
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        if name.len() > limits::MAX_MODEL_ID {
+            return Err(ApiError::invalid(format!(
+                "A form field's name is longer than {} characters.",
+                limits::MAX_MODEL_ID
+            )));
+        }
+        if name == "file" {
+            let file_name: String = field
+                .file_name()
+                .unwrap_or("audio.wav")
+                .chars()
+                .take(limits::MAX_FILE_NAME)
+                .collect();
+            let mime = field.content_type().map(str::to_owned);
+            file = Some((file_name, mime, field.bytes().await.map_err(bad)?));
+        } else {
+            let value = field.text().await.map_err(bad)?;
+            if value.len() > limits::MAX_FORM_FIELD {
+                return Err(ApiError::bad_param(
+                    name,
+                    format!("The field is longer than {} bytes.", limits::MAX_FORM_FIELD),
+                ));
+            }
+            fields.insert(name, json!(value));
+        }
+    }
+    Ok((fields, file))
+}
+
+/// The fuzzer's entry for forms: `data` as a multipart body (boundary
+/// `llmaas`), read as a transcription upload is.
+#[doc(hidden)]
+pub fn fuzz_form(data: &[u8]) {
+    let request = Request::builder()
+        .method("POST")
+        .header("content-type", "multipart/form-data; boundary=llmaas")
+        .body(())
+        .expect("a constant request head");
+    let (head, ()) = request.into_parts();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    if let Ok((fields, _)) = runtime.block_on(read_form(head, Bytes::copy_from_slice(data))) {
+        assert!(fields.len() <= limits::MAX_MULTIPART_PARTS);
+    }
 }
 
 fn mime_of(file_name: &str) -> &'static str {

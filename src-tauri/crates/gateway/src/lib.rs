@@ -36,12 +36,14 @@ mod tls;
 mod tokens;
 mod wire;
 
+/// The fuzzer's entries for request bodies and forms.
+#[doc(hidden)]
+pub use endpoints::fuzz_form;
 pub use error::{GatewayError, RATE_LIMIT_MESSAGE, TokenError};
 pub use server::{BoundGateway, Gateway};
 pub use state::{CONFIDENTIAL_HEADER, DEFAULT_PORT, GatewayOptions, TlsFiles};
 pub use tokens::{
     Caller, NewToken, TOKEN_FILE, TOKEN_PREFIX, TokenInfo, TokenStore, caller_id, month_of,
 };
-/// The fuzzer's entry for request bodies.
 #[doc(hidden)]
 pub use wire::fuzz_one;

@@ -397,6 +397,15 @@ fn tool_choice(body: &Map<String, Value>) -> Result<Option<ToolChoice>, ApiError
     }
 }
 
+/// The fuzzer's entry (and the corpus replay's): `data` as the body of a
+/// chat request, through the shape check and the parser the gateway uses.
+#[doc(hidden)]
+pub fn fuzz_one(data: &[u8]) {
+    if let Ok(call) = chat(data) {
+        assert!(call.request.model.as_str().len() <= crate::limits::MAX_MODEL_ID);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,14 +465,5 @@ mod tests {
         let e = parse(&json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 3}))
             .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("temperature"));
-    }
-}
-
-/// The fuzzer's entry (and the corpus replay's): `data` as the body of a
-/// chat request, through the shape check and the parser the gateway uses.
-#[doc(hidden)]
-pub fn fuzz_one(data: &[u8]) {
-    if let Ok(call) = chat(data) {
-        assert!(call.request.model.as_str().len() <= crate::limits::MAX_MODEL_ID);
     }
 }

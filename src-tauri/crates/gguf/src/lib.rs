@@ -562,9 +562,6 @@ impl<R: Read> Reader<R> {
     }
 }
 
-#[cfg(test)]
-mod tests;
-
 /// The fuzzer's entry (and the corpus replay's): reads `data` as a header
 /// and checks what an answer claims against the bytes it came from.
 #[doc(hidden)]
@@ -575,3 +572,6 @@ pub fn fuzz_one(data: &[u8]) {
         assert!(!info.architecture.is_empty());
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -25,7 +25,7 @@ pub const MAX_PACKET_SAMPLES: usize = 1 << 22;
 
 /// The longest recording transcribed: a day. Decoding is linear in the
 /// audio, so this bounds the time a crafted file can keep a job busy.
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+pub const MAX_DURATION: Duration = Duration::from_hours(24);
 
 pub(crate) fn check_rate(rate: u32) -> Result<(), TranscribeError> {
     if SAMPLE_RATES.contains(&rate) {

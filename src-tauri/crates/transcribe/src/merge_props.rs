@@ -5,9 +5,12 @@ use proptest::prelude::*;
 
 use super::*;
 
-/// Chunks of `len` ms sharing `overlap` ms, each with segments (start, length,
-/// word) relative to the chunk, as a transcriber might answer.
-fn chunks() -> impl Strategy<Value = (u64, u64, Vec<Vec<(u64, u64, u8)>>)> {
+/// One chunk's segments: (start, length, word) relative to the chunk.
+type Chunk = Vec<(u64, u64, u8)>;
+
+/// Chunks of `len` ms sharing `overlap` ms, each with segments as a
+/// transcriber might answer.
+fn chunks() -> impl Strategy<Value = (u64, u64, Vec<Chunk>)> {
     (5_000_u64..40_000, 0_u64..3_000).prop_flat_map(|(len, overlap)| {
         let segment = (0..len + 2_000, 0_u64..8_000, 0_u8..12);
         (
@@ -18,7 +21,7 @@ fn chunks() -> impl Strategy<Value = (u64, u64, Vec<Vec<(u64, u64, u8)>>)> {
     })
 }
 
-fn merged(len: u64, overlap: u64, chunks: &[Vec<(u64, u64, u8)>]) -> (Vec<Segment>, u64) {
+fn merged(len: u64, overlap: u64, chunks: &[Chunk]) -> (Vec<Segment>, u64) {
     let mut m = Merger::new();
     let mut out = Vec::new();
     let step = len - overlap;

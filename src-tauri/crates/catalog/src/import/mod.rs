@@ -567,9 +567,6 @@ fn report(before: &Catalog, after: &Catalog, file: &str, at: SnapshotRef) -> Imp
     r
 }
 
-#[cfg(test)]
-mod tests;
-
 /// The fuzzer's entry (and the corpus replay's): `data` as a provider file,
 /// CSV or YAML by its first byte, imported into an empty catalogue and into
 /// the bundled one. An error or a report, never a panic.
@@ -588,3 +585,6 @@ pub fn fuzz_one(data: &[u8]) {
     let mut bundled = Catalog::bundled().clone();
     let _ = import_str(&mut bundled, &text, format, "fuzz", "2026-05");
 }
+
+#[cfg(test)]
+mod tests;
