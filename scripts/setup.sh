@@ -12,10 +12,11 @@ set -euo pipefail
 # libwebkit2gtk-4.1-dev … librsvg2-dev: the Tauri 2 window (WebKitGTK); Debian 12
 # has only the ayatana appindicator. nodejs/npm: the window's front end (ui/).
 # webkit2gtk-driver, xvfb, xauth, dbus-x11, imagemagick: the end-to-end tests
-# drive the real window under a virtual X server and take screenshots.
+# drive the real window under a virtual X server and take screenshots;
+# python3-gi, gir1.2-gtk-3.0 and xdotool make their real drag and drop.
 packages=(build-essential pkg-config cmake ca-certificates dbus gnome-keyring espeak-ng sox ffmpeg xdotool
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev file
-  webkit2gtk-driver xvfb xauth dbus-x11 imagemagick)
+  webkit2gtk-driver xvfb xauth dbus-x11 imagemagick python3-gi gir1.2-gtk-3.0)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod error;
 pub mod jobs;
 pub mod navigation;
+pub mod scope;
 pub mod state;
 
 use tauri::Manager as _;
@@ -80,6 +81,9 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
     let state = tauri::async_runtime::block_on(AppState::open(paths, AppState::keychain()))?;
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        // Only for its scope, where dialogs record what the user chose; no
+        // capability grants the web view any of its commands.
+        .plugin(tauri_plugin_fs::init())
         .plugin(tauri_plugin_notification::init())
         .invoke_handler(builder.invoke_handler())
         .manage(state)
@@ -88,6 +92,9 @@ pub fn run() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         })
         .on_window_event(|window, event| {
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                scope::allow_dropped(window.app_handle(), paths);
+            }
             if let tauri::WindowEvent::Destroyed = event {
                 // Answers and transcriptions in flight stop; their ledger
                 // rows are still written by the router.

@@ -117,20 +117,26 @@ async function shot(name) {
   await browser.saveScreenshot(join(shots, `${name}.png`));
 }
 
-/** Drops files onto `panel`: the event Tauri emits for a native drop, once
- * the panel's listener is registered (panels load when first opened). */
+/** Drops files onto `panel` as a user does: a real X drag and drop (XDND)
+ * from a small GTK drag source (drag.py, driven by xdotool) onto the panel's
+ * drop zone, once the panel's listener is registered (panels load when first
+ * opened). The app sees a native drop, which is also what lets its back end
+ * accept the paths. */
 async function drop(panel, paths) {
-  await browser.waitUntil(
-    async () => (await (await byId(`${panel}-drop-zone`)).getAttribute("data-drop-ready")) === "true",
-    { timeout: 10_000, timeoutMsg: `the ${panel} panel never listened for drops` },
-  );
-  await browser.execute(
-    (p) => window.__TAURI_INTERNALS__.invoke("plugin:event|emit", {
-      event: "tauri://drag-drop",
-      payload: { paths: p, position: { x: 400, y: 300 } },
-    }),
-    paths,
-  );
+  const zone = await byId(`${panel}-drop-zone`);
+  await browser.waitUntil(async () => (await zone.getAttribute("data-drop-ready")) === "true", {
+    timeout: 10_000,
+    timeoutMsg: `the ${panel} panel never listened for drops`,
+  });
+  // The window fills the screen from (0, 0); the page's coordinates are the screen's.
+  const { x, y, width, height } = await browser.execute((el) => {
+    const r = el.getBoundingClientRect();
+    return { x: r.x + window.screenX, y: r.y + window.screenY + (window.outerHeight - window.innerHeight), width: r.width, height: r.height };
+  }, zone);
+  execFileSync("/usr/bin/python3", [join(here, "drag.py"), String(Math.round(x + width / 2)), String(Math.round(y + height / 2)), ...paths], {
+    stdio: "inherit",
+    timeout: 30_000,
+  });
 }
 
 async function select(id, value) {
@@ -264,6 +270,25 @@ try {
     );
     const total = await text("spend-total");
     assert(/[1-9]/.test(total), `this month's spend is above zero: ${total}`);
+  });
+
+  await test("paths-not-chosen-are-refused", async () => {
+    // A web view that names a path itself (as injected script would) is
+    // refused: only what a dialog or a native drop gave counts.
+    const target = home("files/not-chosen.md");
+    const answer = await browser.executeAsync((path, done) => {
+      window.__TAURI_INTERNALS__
+        .invoke("ocr_export", { markdown: "pwned", path })
+        .then(() => done("written"), (e) => done(JSON.stringify(e)));
+    }, target);
+    assert(/not chosen/.test(answer), `ocr_export wrote where no dialog pointed: ${answer}`);
+    assert(!existsSync(target), "the file was written");
+    const csv = await browser.executeAsync((done) => {
+      window.__TAURI_INTERNALS__
+        .invoke("spend_export_csv", { path: "/tmp/llmaas-e2e-not-chosen.csv" })
+        .then(() => done("written"), (e) => done(JSON.stringify(e)));
+    });
+    assert(/not chosen/.test(csv), `spend_export_csv wrote where no dialog pointed: ${csv}`);
   });
 
   await test("links-open-outside", async () => {

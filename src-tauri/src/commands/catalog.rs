@@ -101,12 +101,13 @@ pub fn catalog_list(state: State<'_, AppState>) -> AppResult<Vec<CatalogRow>> {
 #[tauri::command]
 #[specta::specta]
 pub async fn model_import(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     path: String,
     link: bool,
 ) -> AppResult<CatalogRow> {
     let library = std::sync::Arc::clone(state.library());
-    let source = std::path::PathBuf::from(path);
+    let source = crate::scope::chosen(&app, &path)?;
     let folder = library.folder().to_path_buf();
     let imported = tokio::task::spawn_blocking(move || {
         let mode = if link {

@@ -98,11 +98,12 @@ pub enum TranscribeEvent {
 #[tauri::command]
 #[specta::specta]
 pub async fn transcribe_start(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     input: TranscribeInput,
     on_event: Channel<TranscribeEvent>,
 ) -> AppResult<TranscribeStarted> {
-    let path = PathBuf::from(&input.path);
+    let path = crate::scope::chosen(&app, &input.path)?;
     if !path.is_file() {
         return Err(AppError::new(
             ErrorCode::NotFound,
@@ -142,16 +143,18 @@ pub async fn transcribe_start(
 #[tauri::command]
 #[specta::specta]
 pub fn transcript_export(
+    app: tauri::AppHandle,
     transcript: TranscriptView,
     format: String,
     path: String,
 ) -> AppResult<()> {
+    let path = crate::scope::chosen(&app, &path)?;
     let format: Format = format
         .parse()
         .map_err(|e: llmaas_transcribe::UnknownFormat| AppError::bad_input(e.to_string()))?;
     let bytes = llmaas_transcribe::to_bytes(format, &from_view(transcript))
         .map_err(|e| AppError::new(ErrorCode::Io, e.to_string()))?;
-    super::ocr::write_atomically(Path::new(&path), &bytes)
+    super::ocr::write_atomically(&path, &bytes)
 }
 
 /// Where a transcription runs and with what, decided before any work.

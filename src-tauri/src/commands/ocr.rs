@@ -111,11 +111,12 @@ pub enum OcrEvent {
 #[tauri::command]
 #[specta::specta]
 pub async fn ocr_start(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     input: OcrInput,
     on_event: Channel<OcrEvent>,
 ) -> AppResult<OcrStarted> {
-    let path = std::path::PathBuf::from(&input.path);
+    let path = crate::scope::chosen(&app, &input.path)?;
     let size = std::fs::metadata(&path)
         .map_err(|e| AppError::new(ErrorCode::NotFound, format!("{}: {e}", path.display())))?
         .len();
@@ -175,8 +176,8 @@ pub async fn ocr_start(
 /// Writes text (the OCR's markdown) to `path`, chosen in a save dialog.
 #[tauri::command]
 #[specta::specta]
-pub fn ocr_export(markdown: String, path: String) -> AppResult<()> {
-    write_atomically(Path::new(&path), markdown.as_bytes())
+pub fn ocr_export(app: tauri::AppHandle, markdown: String, path: String) -> AppResult<()> {
+    write_atomically(&crate::scope::chosen(&app, &path)?, markdown.as_bytes())
 }
 
 async fn run(

@@ -128,10 +128,24 @@ pub fn settings_get(state: State<'_, AppState>) -> AppResult<SettingsView> {
 #[tauri::command]
 #[specta::specta]
 pub fn settings_update(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     patch: SettingsPatch,
 ) -> AppResult<SettingsView> {
     let mut settings = state.settings();
+    // A new folder must come from the folder dialog (the same one again is fine).
+    let unchanged = |new: Option<&String>, old: Option<&std::path::PathBuf>| {
+        new.map(|n| n.trim()) == old.and_then(|o| o.to_str())
+    };
+    if !unchanged(
+        patch.models_folder.as_ref(),
+        settings.models.folder.as_ref(),
+    ) {
+        crate::scope::chosen_setting(&app, patch.models_folder.as_ref())?;
+    }
+    if !unchanged(patch.hot_folder.as_ref(), settings.ui.hot_folder.as_ref()) {
+        crate::scope::chosen_setting(&app, patch.hot_folder.as_ref())?;
+    }
     for (key, value) in patch.changes() {
         settings.set(key, &value)?;
     }

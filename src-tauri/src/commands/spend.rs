@@ -142,9 +142,13 @@ pub async fn spend_overview(state: State<'_, AppState>) -> AppResult<SpendOvervi
 /// Writes this month's ledger rows as CSV to `path` (chosen in a save dialog).
 #[tauri::command]
 #[specta::specta]
-pub async fn spend_export_csv(state: State<'_, AppState>, path: String) -> AppResult<u32> {
+pub async fn spend_export_csv(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    path: String,
+) -> AppResult<u32> {
     let month = TimeRange::month_of(&Local::now());
-    let path = std::path::PathBuf::from(path);
+    let path = crate::scope::chosen(&app, &path)?;
     // Written beside the target then renamed: a full disk leaves no half file.
     let mut tmp = llmaas_files::TempFile::beside(&path)
         .map_err(|e| AppError::io("creating the CSV file", &e))?;

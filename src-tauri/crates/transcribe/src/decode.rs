@@ -594,19 +594,7 @@ pub(crate) mod tests {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let frames = (rate as f32 * seconds) as u32;
         let data_len = frames * u32::from(channels) * 2;
-        let mut out = Vec::new();
-        out.extend_from_slice(b"RIFF");
-        out.extend_from_slice(&(36 + data_len).to_le_bytes());
-        out.extend_from_slice(b"WAVEfmt ");
-        out.extend_from_slice(&16_u32.to_le_bytes());
-        out.extend_from_slice(&1_u16.to_le_bytes());
-        out.extend_from_slice(&channels.to_le_bytes());
-        out.extend_from_slice(&rate.to_le_bytes());
-        out.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
-        out.extend_from_slice(&(channels * 2).to_le_bytes());
-        out.extend_from_slice(&16_u16.to_le_bytes());
-        out.extend_from_slice(b"data");
-        out.extend_from_slice(&data_len.to_le_bytes());
+        let mut out = llmaas_sim::media::wav_header(rate, channels, data_len);
         for i in 0..frames {
             #[allow(clippy::cast_precision_loss)]
             let t = i as f32 / rate as f32;

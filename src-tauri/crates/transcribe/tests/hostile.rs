@@ -7,22 +7,10 @@ use llmaas_sim::child;
 use llmaas_transcribe::TranscribeError;
 use llmaas_transcribe::decode::{Decoder, measure_duration};
 
-/// A 16-bit mono PCM WAV whose header says `rate` Hz, with `data_len`
-/// bytes of samples.
+/// A 16-bit PCM WAV whose header says `rate` Hz, with `data_len` bytes of
+/// samples.
 fn wav_claiming(rate: u32, channels: u16, data_len: u32) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16_u32.to_le_bytes());
-    out.extend_from_slice(&1_u16.to_le_bytes());
-    out.extend_from_slice(&channels.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&rate.wrapping_mul(2 * u32::from(channels)).to_le_bytes());
-    out.extend_from_slice(&(2 * channels).to_le_bytes());
-    out.extend_from_slice(&16_u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
+    let mut out = llmaas_sim::media::wav_header(rate, channels, data_len);
     out.extend((0..data_len).map(|i| (i % 251) as u8));
     out
 }
