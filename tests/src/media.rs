@@ -120,22 +120,30 @@ fn wav_duration(data: &[u8]) -> Option<f64> {
     None
 }
 
-/// A 16-bit mono PCM WAV of `seconds` of silence.
-pub fn silent_wav(seconds: u32, rate: u32) -> Vec<u8> {
-    let data_len = seconds * rate * 2;
-    let mut v = Vec::new();
+/// The 44-byte header of a 16-bit PCM WAV: `rate` Hz, `channels`, and a
+/// `data` chunk of `data_len` bytes. Any values, crafted ones included
+/// (the byte rate wraps as a 32-bit field would).
+pub fn wav_header(rate: u32, channels: u16, data_len: u32) -> Vec<u8> {
+    let mut v = Vec::with_capacity(44);
     v.extend_from_slice(b"RIFF");
-    v.extend_from_slice(&(36 + data_len).to_le_bytes());
+    v.extend_from_slice(&data_len.wrapping_add(36).to_le_bytes());
     v.extend_from_slice(b"WAVEfmt ");
     v.extend_from_slice(&16u32.to_le_bytes());
     v.extend_from_slice(&1u16.to_le_bytes());
-    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&channels.to_le_bytes());
     v.extend_from_slice(&rate.to_le_bytes());
-    v.extend_from_slice(&(rate * 2).to_le_bytes());
-    v.extend_from_slice(&2u16.to_le_bytes());
+    v.extend_from_slice(&rate.wrapping_mul(2 * u32::from(channels)).to_le_bytes());
+    v.extend_from_slice(&channels.wrapping_mul(2).to_le_bytes());
     v.extend_from_slice(&16u16.to_le_bytes());
     v.extend_from_slice(b"data");
     v.extend_from_slice(&data_len.to_le_bytes());
+    v
+}
+
+/// A 16-bit mono PCM WAV of `seconds` of silence.
+pub fn silent_wav(seconds: u32, rate: u32) -> Vec<u8> {
+    let data_len = seconds * rate * 2;
+    let mut v = wav_header(rate, 1, data_len);
     v.resize(v.len() + data_len as usize, 0);
     v
 }
