@@ -205,7 +205,8 @@ fn parse<R: Read>(r: &mut Reader<R>) -> Result<GgufInfo, GgufError> {
         let bytes = tensor_bytes(ty, elements)
             .ok_or_else(|| GgufError::Corrupt(format!("tensor {name} has unknown type {ty}")))?;
         parameters = parameters.saturating_add(elements);
-        *by_type.entry(ty).or_default() += elements;
+        let of_type = by_type.entry(ty).or_default();
+        *of_type = of_type.saturating_add(elements);
         data_end = data_end.max(offset.saturating_add(bytes));
     }
     let data_start = r.pos.div_ceil(alignment) * alignment;
