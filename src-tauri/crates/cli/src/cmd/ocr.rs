@@ -118,7 +118,7 @@ async fn read_all(
         };
         if let Some(dir) = &args.out {
             let file = out_file(dir, path, format);
-            std::fs::write(&file, text)
+            llmaas_files::write_atomic(&file, text.as_bytes())
                 .map_err(CliError::io(format!("writing {}", file.display())))?;
             eprintln!("  → {}", file.display());
         } else {
