@@ -149,12 +149,16 @@ pub fn transcript_export(
     path: String,
 ) -> AppResult<()> {
     let path = crate::scope::chosen(&app, &path)?;
+    export_transcript(transcript, &format, &path)
+}
+
+fn export_transcript(transcript: TranscriptView, format: &str, path: &Path) -> AppResult<()> {
     let format: Format = format
         .parse()
         .map_err(|e: llmaas_transcribe::UnknownFormat| AppError::bad_input(e.to_string()))?;
     let bytes = llmaas_transcribe::to_bytes(format, &from_view(transcript))
         .map_err(|e| AppError::new(ErrorCode::Io, e.to_string()))?;
-    super::ocr::write_atomically(&path, &bytes)
+    super::ocr::write_atomically(path, &bytes)
 }
 
 /// Where a transcription runs and with what, decided before any work.
@@ -371,11 +375,11 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("standup.srt");
-        transcript_export(t, "srt".into(), out.display().to_string()).unwrap();
+        export_transcript(t, "srt", &out).unwrap();
         let srt = std::fs::read_to_string(out).unwrap();
         assert!(srt.contains("00:00:00,000 --> 00:00:01,500"), "{srt}");
         assert!(srt.contains("Hello team."));
-        let e = transcript_export(
+        let e = export_transcript(
             TranscriptView {
                 segments: vec![],
                 ..view(&from_view(TranscriptView {
@@ -386,8 +390,8 @@ mod tests {
                     segments: vec![],
                 }))
             },
-            "pdf".into(),
-            dir.path().join("x.pdf").display().to_string(),
+            "pdf",
+            &dir.path().join("x.pdf"),
         )
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::BadInput);

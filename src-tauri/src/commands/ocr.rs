@@ -315,7 +315,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("scan.md");
         std::fs::write(&out, "old").unwrap();
-        ocr_export("# Title\n\n| a | b |".into(), out.display().to_string()).unwrap();
+        write_atomically(&out, b"# Title\n\n| a | b |").unwrap();
         assert_eq!(
             std::fs::read_to_string(&out).unwrap(),
             "# Title\n\n| a | b |"
@@ -325,11 +325,7 @@ mod tests {
             1,
             "no part file left"
         );
-        let e = ocr_export(
-            "x".into(),
-            dir.path().join("missing/x.md").display().to_string(),
-        )
-        .unwrap_err();
+        let e = write_atomically(&dir.path().join("missing/x.md"), b"x").unwrap_err();
         assert_eq!(e.code, ErrorCode::Io);
     }
 }
