@@ -81,17 +81,23 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 
 /// A llama-like file of 2 tensors in Q4_1 and F32.
 pub fn tiny_llama() -> Vec<u8> {
+    tiny_llama_typed(3, 3)
+}
+
+/// [`tiny_llama`] with its large tensor of ggml type `ty` and the file
+/// labelled with llama.cpp's file type `file_type` (Q8_0: 8 and 7).
+pub fn tiny_llama_typed(ty: u32, file_type: u32) -> Vec<u8> {
     gguf_bytes(
         &[
             ("general.architecture", TestValue::Str("llama")),
             ("general.name", TestValue::Str("Tiny Test")),
-            ("general.file_type", TestValue::U32(3)),
+            ("general.file_type", TestValue::U32(file_type)),
             ("llama.context_length", TestValue::U32(8192)),
             ("tokenizer.ggml.tokens", TestValue::Tokens(300)),
             ("tokenizer.chat_template", TestValue::Str("{{ messages }}")),
         ],
         &[
-            ("token_embd.weight", &[64, 300], 3),
+            ("token_embd.weight", &[64, 300], ty),
             ("output_norm.weight", &[64], 0),
         ],
     )

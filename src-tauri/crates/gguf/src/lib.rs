@@ -12,9 +12,11 @@
 //! that listed the models folder). A file that passes one is
 //! [`GgufError::OverLimit`]: listed as unusable, never a crash.
 //!
-//! [`build`] writes small GGUF files, for tests and the fuzzer's seeds.
+//! [`build`] writes small GGUF files, for tests and the fuzzer's seeds;
+//! [`requant`] rewrites the tensors candle has no fast kernel for.
 
 pub mod build;
+pub mod requant;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -59,6 +61,12 @@ pub struct GgufInfo {
     pub expected_size: u64,
     /// Whether the file carries a chat template (`tokenizer.chat_template`).
     pub has_chat_template: bool,
+    /// Elements by tensor type (`Q4_1` → 120M): what the engine's kernels
+    /// will see, which `quantisation` (the file's label) may not say.
+    pub tensor_types: BTreeMap<String, u64>,
+    /// Elements of `token_embd.weight`, which candle keeps dequantised (f32)
+    /// beside the quantised weights: part of the memory a model takes.
+    pub embedding_elements: u64,
 }
 
 /// Why a file is not a usable GGUF model. Each says what a person can do.
@@ -186,6 +194,7 @@ fn parse<R: Read>(r: &mut Reader<R>) -> Result<GgufInfo, GgufError> {
     let mut parameters = 0_u64;
     let mut data_end = 0_u64;
     let mut by_type: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut embedding_elements = 0;
     for _ in 0..tensor_count {
         let name = r.key()?;
         let dims = r.u32()?;
@@ -205,6 +214,9 @@ fn parse<R: Read>(r: &mut Reader<R>) -> Result<GgufInfo, GgufError> {
         let bytes = tensor_bytes(ty, elements)
             .ok_or_else(|| GgufError::Corrupt(format!("tensor {name} has unknown type {ty}")))?;
         parameters = parameters.saturating_add(elements);
+        if name == "token_embd.weight" {
+            embedding_elements = elements;
+        }
         let of_type = by_type.entry(ty).or_default();
         *of_type = of_type.saturating_add(elements);
         data_end = data_end.max(offset.saturating_add(bytes));
@@ -257,6 +269,15 @@ fn parse<R: Read>(r: &mut Reader<R>) -> Result<GgufInfo, GgufError> {
             meta.get("tokenizer.chat_template"),
             Some(Value::Str(_) | Value::LongStr)
         ),
+        tensor_types: by_type
+            .iter()
+            .map(|(ty, n)| {
+                let name =
+                    tensor_type(*ty).map_or_else(|| format!("type {ty}"), |t| t.name.to_owned());
+                (name, *n)
+            })
+            .collect(),
+        embedding_elements,
     })
 }
 
@@ -348,6 +369,12 @@ fn tensor_type(ty: u32) -> Option<TensorType> {
         _ => return None,
     };
     Some(TensorType { name, block, bytes })
+}
+
+/// The bytes `elements` of the type named `name` (`Q8_0`) take.
+pub fn bytes_of_type(name: &str, elements: u64) -> Option<u64> {
+    let ty = (0..=39).find(|ty| tensor_type(*ty).is_some_and(|t| t.name == name))?;
+    tensor_bytes(ty, elements)
 }
 
 pub(crate) fn tensor_bytes(ty: u32, elements: u64) -> Option<u64> {
