@@ -6,6 +6,7 @@
 //! [`Clock`] that budgets read. This crate does no I/O.
 
 mod chat;
+pub mod cpu;
 mod endpoint;
 mod image_size;
 mod model;
