@@ -17,8 +17,8 @@ pub use llmaas_core::OverBudget;
 pub use paths::Paths;
 pub use secrets::{KeychainStore, MemoryStore, Secret, SecretError, SecretStore};
 pub use settings::{
-    BudgetSettings, CloudSettings, DEFAULT_BASE_URL, KEYS, ModelSettings, RoutingSettings,
-    Settings, UiSettings,
+    BudgetSettings, CloudSettings, ConvertTo, DEFAULT_BASE_URL, KEYS, ModelSettings,
+    RoutingSettings, Settings, UiSettings,
 };
 
 /// What can go wrong with settings and paths.

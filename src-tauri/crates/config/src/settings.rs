@@ -67,6 +67,42 @@ pub struct ModelSettings {
     /// Folder of local model files; the platform data dir's `models/` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub folder: Option<PathBuf>,
+    /// What local files whose tensors the engine runs slowly (Q4_1, Q5_0,
+    /// Q5_1) are converted to, once, at import, download or first load.
+    pub convert_to: ConvertTo,
+}
+
+/// The quantisation slow local model files are converted to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConvertTo {
+    /// Next to lossless from 4- and 5-bit types; about 1.7× a Q4_1 file.
+    #[default]
+    #[serde(rename = "q8_0")]
+    Q8_0,
+    /// The smallest (a little smaller than Q4_1), with some loss.
+    #[serde(rename = "q4_0")]
+    Q4_0,
+}
+
+impl ConvertTo {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConvertTo::Q8_0 => "q8_0",
+            ConvertTo::Q4_0 => "q4_0",
+        }
+    }
+}
+
+impl std::str::FromStr for ConvertTo {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "q8_0" => Ok(ConvertTo::Q8_0),
+            "q4_0" => Ok(ConvertTo::Q4_0),
+            other => Err(format!("`{other}` is not q8_0 or q4_0")),
+        }
+    }
 }
 
 impl Default for ModelSettings {
@@ -83,6 +119,7 @@ impl Default for ModelSettings {
             // English only and fast; `whisper-base` for other languages.
             local_speech: "whisper-tiny.en".to_owned(),
             folder: None,
+            convert_to: ConvertTo::Q8_0,
         }
     }
 }
@@ -177,6 +214,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "local speech model (id or ggml file)",
     ),
     ("models.folder", "folder of local model files"),
+    (
+        "models.convert_to",
+        "Q4_1/Q5 local files are converted to: q8_0 (default) or q4_0",
+    ),
     (
         "budget.monthly_limit_eur",
         "your own monthly € limit (decimal)",
@@ -288,6 +329,7 @@ impl Settings {
             "models.local_chat" => s(&self.models.local_chat),
             "models.local_speech" => s(&self.models.local_speech),
             "models.folder" => self.models.folder.as_ref().map(|p| p.display().to_string()),
+            "models.convert_to" => s(self.models.convert_to.as_str()),
             "budget.monthly_limit_eur" => self.budget.monthly_limit_eur.clone(),
             "budget.output_tokens_per_hour" => {
                 self.budget.output_tokens_per_hour.map(|n| n.to_string())
@@ -349,6 +391,7 @@ impl Settings {
             "models.local_chat" => self.models.local_chat = name()?,
             "models.local_speech" => self.models.local_speech = name()?,
             "models.folder" => self.models.folder = opt().map(PathBuf::from),
+            "models.convert_to" => self.models.convert_to = value.parse().map_err(invalid)?,
             "budget.monthly_limit_eur" => self.budget.monthly_limit_eur = opt(),
             "budget.output_tokens_per_hour" => self.budget.output_tokens_per_hour = count()?,
             "budget.output_tokens_per_day" => self.budget.output_tokens_per_day = count()?,

@@ -16,8 +16,9 @@
 //!
 //! Needs the provisioned tiny.en model, espeak-ng and sox (Linux: /proc).
 //! Env:
-//! - `WHISPER_CLI`: whisper.cpp's CLI (default
-//!   `/tmp/whisper.cpp-1.8.3/build/bin/whisper-cli`; absent: reference skipped);
+//! - `WHISPER_CLI`: whisper.cpp's CLI (`scripts/build-references.sh` builds
+//!   it; unset: the reference is skipped, unless `LLMAAS_REQUIRE_REFERENCES=1`,
+//!   which fails instead);
 //! - `TRANSCRIBE_BENCH_MIN` (default 4): the speed clip's length in minutes
 //!   (longer than a chunk, so that chunk boundaries count);
 //! - `TRANSCRIBE_BENCH_RUNS` (default 2): runs of each, best kept (0: no
@@ -41,8 +42,6 @@ use tokio_util::sync::CancellationToken;
 const CHILD_ENV: &str = "TRANSCRIBE_BENCH_CHILD";
 /// Set in a child: where to write its peak RSS.
 const STATS_ENV: &str = "TRANSCRIBE_BENCH_STATS";
-
-const DEFAULT_CLI: &str = "/tmp/whisper.cpp-1.8.3/build/bin/whisper-cli";
 
 /// About 20 s of meeting talk; looped to make longer recordings.
 const SPEECH: &str = "Good morning everyone, and welcome to the weekly project meeting. \
@@ -186,9 +185,15 @@ fn speed(model: &Path, clip: &Path, clip_s: f64, threads: usize) {
     let runs = env_u64("TRANSCRIBE_BENCH_RUNS", 2);
     let cli = std::env::var_os("WHISPER_CLI")
         .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from(DEFAULT_CLI)).filter(|p| p.exists()));
+        .filter(|p| p.exists());
     if cli.is_none() {
-        println!("  whisper-cli: reference skipped (set WHISPER_CLI; {DEFAULT_CLI} is absent)");
+        assert!(
+            std::env::var_os("LLMAAS_REQUIRE_REFERENCES").is_none_or(|v| v != "1"),
+            "LLMAAS_REQUIRE_REFERENCES=1 but WHISPER_CLI is missing: run scripts/build-references.sh"
+        );
+        println!(
+            "  whisper-cli: reference skipped (set WHISPER_CLI; scripts/build-references.sh builds it)"
+        );
     }
     let exe = std::env::current_exe().unwrap();
     let threads_s = threads.to_string();

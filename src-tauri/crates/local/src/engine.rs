@@ -17,19 +17,25 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use llmaas_core::{BackendError, ChatBackend, ChatEvent, ChatRequest, EventStream, ModelId};
-use mistralrs::{GgufModelBuilder, Response, TokenSource};
+use mistralrs::Response;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::library::{Library, Status};
+use crate::requant::{self, Target};
 use crate::{LocalError, convert};
 
-/// candle's switch that dequantises every weight to f16 at load time. On CPUs
-/// where candle has no SIMD kernel for the file's quantisation (Q4_1 on x86)
-/// it makes decoding ~3× faster, at ~2 bytes per parameter of memory
-/// (BUILD-FACTS.md). candle reads it once per thread, so binaries set it
-/// before starting any thread (see `prefer_f16_weights`).
+/// candle's switch that dequantises every weight to f16 at load time. The
+/// app no longer sets it: with x86-64-v3 kernels and the slow types
+/// converted to Q8_0 (see [`crate::requant`]), quantised weights decode
+/// faster than f16 ones even for the 135M default, at half the memory
+/// (README, "Local speed"). candle reads it once per thread, so it cannot be
+/// a per-model choice; a user who sets it gets what it says, and
+/// [`LoadedModel::f16_weights`] reports it.
 pub const DEQUANTIZE_F16_ENV: &str = "CANDLE_DEQUANTIZE_ALL_F16";
+
+/// Answers one model generates at once (the rest wait their turn).
+const MAX_SEQUENCES: usize = 8;
 
 /// How the engine runs.
 #[derive(Debug, Clone)]
@@ -38,8 +44,11 @@ pub struct EngineOptions {
     pub force_cpu: bool,
     /// Unload the model after this long without a request; `None` keeps it.
     pub idle_unload: Option<Duration>,
-    /// Where each model gets a folder of its own to load from (see [`stage`]).
+    /// Where each model gets a folder of its own to load from (see [`stage`]),
+    /// and where files with slow tensors are kept converted.
     pub staging_dir: PathBuf,
+    /// What such files are converted to (see [`crate::requant`]).
+    pub convert_to: Target,
 }
 
 impl Default for EngineOptions {
@@ -48,6 +57,7 @@ impl Default for EngineOptions {
             force_cpu: false,
             idle_unload: Some(Duration::from_mins(10)),
             staging_dir: std::env::temp_dir().join("llmaas-desktop-models"),
+            convert_to: Target::Q8_0,
         }
     }
 }
@@ -58,6 +68,9 @@ impl Default for EngineOptions {
 pub enum LoadStage {
     /// Reading the file's header; unloading the previous model.
     Checking,
+    /// Converting slow tensors once (first load of such a file only):
+    /// `done` of `total` bytes of tensor data.
+    Converting,
     /// mistral.rs reads and prepares the weights (the long part).
     Loading,
     Ready,
@@ -70,6 +83,9 @@ pub struct LoadProgress {
     pub stage: LoadStage,
     /// Since the load started.
     pub elapsed_ms: u64,
+    /// Bytes of the current stage done, of `total` (0 of 0 when unmeasured).
+    pub done: u64,
+    pub total: u64,
 }
 
 /// The model in memory and where it runs.
@@ -77,9 +93,15 @@ pub struct LoadProgress {
 pub struct LoadedModel {
     pub id: ModelId,
     pub path: PathBuf,
+    /// The file the engine read: `path`, or its converted copy.
+    pub weights: PathBuf,
     /// `cpu`, `cuda:0`, `metal:0`.
     pub device: String,
     pub load_ms: u64,
+    /// The quantisation the weights run in (`Q8_0`), after any conversion.
+    pub format: String,
+    /// The file's own quantisation when it was converted (`Q4_1`).
+    pub converted_from: Option<String>,
     /// Whether weights were dequantised to f16 (see [`DEQUANTIZE_F16_ENV`]).
     pub f16_weights: bool,
 }
@@ -100,6 +122,8 @@ struct Inner {
     last_used: Mutex<Instant>,
     /// Answers streaming now: the idle timer leaves a busy model alone.
     active: AtomicUsize,
+    /// The latest load's progress, whoever asked for the load.
+    loads: tokio::sync::watch::Sender<Option<LoadProgress>>,
 }
 
 struct Slot {
@@ -128,6 +152,7 @@ impl LocalEngine {
             loaded: Mutex::new(None),
             last_used: Mutex::new(Instant::now()),
             active: AtomicUsize::new(0),
+            loads: tokio::sync::watch::Sender::new(None),
         });
         if let Some(idle) = inner.options.idle_unload {
             let weak = Arc::downgrade(&inner);
@@ -150,6 +175,12 @@ impl LocalEngine {
     /// Answers generating now.
     pub fn active_answers(&self) -> usize {
         self.inner.active.load(Ordering::SeqCst)
+    }
+
+    /// Every load's progress as it happens (the latest report only), whoever
+    /// asked for the load: a chat answer waiting for a cold model shows it.
+    pub fn load_events(&self) -> tokio::sync::watch::Receiver<Option<LoadProgress>> {
+        self.inner.loads.subscribe()
     }
 
     /// The model in memory, if any.
@@ -226,6 +257,7 @@ fn f16_weights() -> bool {
 }
 
 /// The model for `id`, loading it first when another (or none) is loaded.
+#[warn(clippy::too_many_lines)]
 async fn ensure_loaded(
     inner: &Arc<Inner>,
     id: &ModelId,
@@ -238,88 +270,45 @@ async fn ensure_loaded(
         return Ok((Arc::clone(&s.model), s.loaded.clone()));
     }
     let started = Instant::now();
-    let report = |stage| {
-        progress(LoadProgress {
+    let report = |stage, done, total| {
+        let p = LoadProgress {
             model: id.clone(),
             stage,
             elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        });
+            done,
+            total,
+        };
+        inner.loads.send_replace(Some(p.clone()));
+        progress(p);
     };
-    report(LoadStage::Checking);
-    let entry = match inner.library.get(id) {
-        Some(m) => m,
-        // A file added since the last listing (no watch running): look again.
-        None => inner
-            .library
-            .refresh()
-            .iter()
-            .find(|m| m.id.as_str().eq_ignore_ascii_case(id.as_str()))
-            .cloned()
-            .ok_or_else(|| LocalError::ModelNotFound(id.to_string()))?,
-    };
-    // The file may have changed since it was listed (a copy still running,
-    // a download cut): its header is read again, which is cheap.
-    let entry = crate::library::LocalModel::inspect(entry.id, &entry.path, entry.source);
-    if let Status::Unusable(reason) = &entry.status {
-        return Err(LocalError::Unusable {
-            id: id.to_string(),
-            reason: reason.clone(),
-        });
-    }
+    report(LoadStage::Checking, 0, 0);
+    let entry = find(&inner.library, id)?;
     // One model in memory at a time: free the old one before reading the new.
     if let Some(old) = slot.take() {
         tracing::info!(model = %old.loaded.id, "unloading to make room");
     }
     *lock(&inner.loaded) = None;
 
-    let (dir, file) = stage(&inner.options.staging_dir, &entry.id, &entry.path);
-    report(LoadStage::Loading);
-    let mut builder = GgufModelBuilder::new(dir.to_string_lossy(), vec![file])
-        .with_token_source(TokenSource::None)
-        .with_max_num_seqs(8);
-    if inner.options.force_cpu {
-        builder = builder.with_force_cpu();
-    }
-    let f16 = f16_weights();
-    if f16 && entry.size_bytes > 2 << 30 {
-        tracing::warn!(
-            model = %entry.id,
-            "{DEQUANTIZE_F16_ENV} is set: this model's weights will take about 4x the file's size in memory; set it to 0 to keep them quantised"
-        );
-    }
-    // A panic inside mistral.rs (an architecture it cannot load) ends this
-    // task only; the engine and the app go on.
-    let built = tokio::spawn(async move { builder.build().await }).await;
-    let model = match built {
-        Ok(Ok(model)) => model,
-        Ok(Err(e)) => {
-            return Err(LocalError::Load {
-                id: id.to_string(),
-                message: format!("{e:#}"),
-            });
-        }
-        Err(join) => {
-            return Err(LocalError::Load {
-                id: id.to_string(),
-                message: if join.is_panic() {
-                    "the engine panicked while reading the file".to_owned()
-                } else {
-                    join.to_string()
-                },
-            });
-        }
-    };
+    let weights = weights(&inner.options, &entry, &|p| {
+        report(LoadStage::Converting, p.done, p.total);
+    })
+    .await?;
+    report(LoadStage::Loading, 0, 0);
+    let model = build(&inner.options, &entry, &weights).await?;
     let device = model
         .config()
         .map_or_else(|_| "cpu".to_owned(), |c| device_name(&c.device));
     let loaded = LoadedModel {
         id: entry.id.clone(),
         path: entry.path.clone(),
+        weights: weights.path,
         device,
         load_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        f16_weights: f16,
+        format: weights.format,
+        converted_from: weights.converted_from,
+        f16_weights: f16_weights(),
     };
-    tracing::info!(model = %loaded.id, device = %loaded.device, ms = loaded.load_ms, "local model loaded");
+    tracing::info!(model = %loaded.id, device = %loaded.device, format = %loaded.format, ms = loaded.load_ms, "local model loaded");
     let model = Arc::new(model);
     *slot = Some(Slot {
         loaded: loaded.clone(),
@@ -327,8 +316,117 @@ async fn ensure_loaded(
     });
     *lock(&inner.loaded) = Some(loaded.clone());
     inner.touch();
-    report(LoadStage::Ready);
+    report(LoadStage::Ready, 0, 0);
     Ok((model, loaded))
+}
+
+/// The library's entry for `id`, its header read again (the file may have
+/// changed since it was listed: a copy still running, a download cut).
+fn find(library: &Library, id: &ModelId) -> Result<crate::library::LocalModel, LocalError> {
+    let entry = match library.get(id) {
+        Some(m) => m,
+        // A file added since the last listing (no watch running): look again.
+        None => library
+            .refresh()
+            .iter()
+            .find(|m| m.id.as_str().eq_ignore_ascii_case(id.as_str()))
+            .cloned()
+            .ok_or_else(|| LocalError::ModelNotFound(id.to_string()))?,
+    };
+    let entry = crate::library::LocalModel::inspect(entry.id, &entry.path, entry.source);
+    if let Status::Unusable(reason) = &entry.status {
+        return Err(LocalError::Unusable {
+            id: id.to_string(),
+            reason: reason.clone(),
+        });
+    }
+    Ok(entry)
+}
+
+/// The file mistral.rs reads, alone in its folder, and what it holds.
+struct Weights {
+    dir: PathBuf,
+    file: String,
+    path: PathBuf,
+    format: String,
+    converted_from: Option<String>,
+}
+
+/// The weights of `entry` to load: the file itself (staged), or, when it has
+/// tensors candle runs slowly, its converted copy (made once, then reused).
+async fn weights(
+    options: &EngineOptions,
+    entry: &crate::library::LocalModel,
+    progress: &(dyn Fn(requant::Progress) + Send + Sync),
+) -> Result<Weights, LocalError> {
+    let info = entry.info().cloned();
+    let format = info
+        .as_ref()
+        .map(|i| requant::runs_as(i, options.convert_to))
+        .unwrap_or_default();
+    match info {
+        Some(info) if requant::has_slow_tensors(&info) => {
+            let target = options.convert_to;
+            let dir =
+                options
+                    .staging_dir
+                    .join(format!("{}.{}", safe_name(&entry.id), target.name()));
+            let path = convert_cached(entry.path.clone(), dir.clone(), target, progress).await?;
+            let file = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok(Weights {
+                dir,
+                file,
+                path,
+                format,
+                converted_from: Some(info.quantisation),
+            })
+        }
+        _ => {
+            let (dir, file) = stage(&options.staging_dir, &entry.id, &entry.path);
+            Ok(Weights {
+                dir,
+                file,
+                path: entry.path.clone(),
+                format,
+                converted_from: None,
+            })
+        }
+    }
+}
+
+/// mistral.rs reading `weights`. A panic inside it (an architecture it
+/// cannot load) ends this task only; the engine and the app go on.
+async fn build(
+    options: &EngineOptions,
+    entry: &crate::library::LocalModel,
+    weights: &Weights,
+) -> Result<mistralrs::Model, LocalError> {
+    if f16_weights() && entry.size_bytes > 2 << 30 {
+        tracing::warn!(
+            model = %entry.id,
+            "{DEQUANTIZE_F16_ENV} is set: this model's weights will take about 4x the file's size in memory; unset it to keep them quantised"
+        );
+    }
+    let failed = |message: String| LocalError::Load {
+        id: entry.id.to_string(),
+        message,
+    };
+    let (dir, file, force_cpu) = (weights.dir.clone(), weights.file.clone(), options.force_cpu);
+    match tokio::spawn(
+        async move { crate::load::gguf(&dir, &file, force_cpu, MAX_SEQUENCES).await },
+    )
+    .await
+    {
+        Ok(Ok(model)) => Ok(model),
+        Ok(Err(e)) => Err(failed(format!("{e:#}"))),
+        Err(join) if join.is_panic() => Err(failed(
+            "the engine panicked while reading the file".to_owned(),
+        )),
+        Err(join) => Err(failed(join.to_string())),
+    }
 }
 
 /// A folder holding only a link to the model file, to load from.
@@ -343,18 +441,7 @@ fn stage(staging: &Path, id: &ModelId, path: &Path) -> (PathBuf, String) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let safe: String = id
-        .as_str()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let dir = staging.join(safe);
+    let dir = staging.join(safe_name(id));
     let linked = (|| -> std::io::Result<()> {
         std::fs::create_dir_all(&dir)?;
         let link = dir.join(&file);
@@ -374,6 +461,47 @@ fn stage(staging: &Path, id: &ModelId, path: &Path) -> (PathBuf, String) {
             (parent, file)
         }
     }
+}
+
+/// A model id as a folder name.
+fn safe_name(id: &ModelId) -> String {
+    id.as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// [`requant::cached`] on a blocking thread, its progress forwarded. The
+/// converted file is alone in `dir` (with a hidden note), as mistral.rs
+/// wants (see [`stage`]).
+async fn convert_cached(
+    src: PathBuf,
+    dir: PathBuf,
+    target: Target,
+    progress: &(dyn Fn(requant::Progress) + Send + Sync),
+) -> Result<PathBuf, LocalError> {
+    let (tx, mut rx) = tokio::sync::watch::channel(None);
+    let task = tokio::task::spawn_blocking(move || {
+        requant::cached(&src, &dir, target, &mut |p| {
+            // A load nobody waits for any more still finishes its conversion:
+            // the next load reuses it.
+            let _ = tx.send(Some(p));
+            true
+        })
+    });
+    while rx.changed().await.is_ok() {
+        if let Some(p) = *rx.borrow_and_update() {
+            progress(p);
+        }
+    }
+    task.await
+        .map_err(|e| LocalError::Engine(format!("the conversion stopped: {e}")))?
 }
 
 async fn idle_timer(inner: Weak<Inner>, idle: Duration) {

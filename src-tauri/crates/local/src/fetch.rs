@@ -18,15 +18,28 @@ use std::path::{Path, PathBuf};
 use futures_util::StreamExt as _;
 use sha2::{Digest, Sha256};
 
-use crate::LocalError;
 use crate::gguf;
 use crate::library::{SUPPORTED_ARCHITECTURES, is_model_file};
+use crate::{LocalError, requant};
 
 /// Bytes moved so far, and the total when known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransferProgress {
     pub done: u64,
     pub total: Option<u64>,
+    /// Converting a file with slow tensors (see [`crate::requant`]): bytes
+    /// of tensor data read, of `total`. A new bar, not more of the transfer.
+    pub converting: bool,
+}
+
+impl TransferProgress {
+    fn moved(done: u64, total: Option<u64>) -> TransferProgress {
+        TransferProgress {
+            done,
+            total,
+            converting: false,
+        }
+    }
 }
 
 /// How an imported file gets into the folder.
@@ -94,18 +107,34 @@ fn target_of_kind(folder: &Path, name: &str, kind: PullKind) -> Result<PathBuf, 
 
 /// Imports `source` into `folder` (created when missing) and returns the new
 /// path. Blocking: run it off the async runtime. A failure leaves nothing behind.
+///
+/// A copy of a file with tensors candle runs slowly (Q4_1, Q5_0, Q5_1) is
+/// that file converted to `target` (see [`crate::requant`]), named after it
+/// (`x.Q4_1.gguf` → `x.Q8_0.gguf`); a link is left as it is, and the engine
+/// converts it at its first load.
 pub fn import(
     source: &Path,
     folder: &Path,
     mode: ImportMode,
+    convert_to: requant::Target,
     progress: &dyn Fn(TransferProgress),
 ) -> Result<PathBuf, LocalError> {
-    check_model(source)?;
-    let name = source
+    let info = check_model(source)?;
+    let mut name = source
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     std::fs::create_dir_all(folder).map_err(|e| LocalError::io(folder, &e))?;
+    if mode == ImportMode::Copy && requant::has_slow_tensors(&info) {
+        // The copy is the converted file: the folder holds what runs.
+        name = requant::converted_name(&name, convert_to);
+        let to = target_in(folder, &name)?;
+        requant::convert_file(source, &to, convert_to, false, &mut |p| {
+            progress(converting(p));
+            true
+        })?;
+        return Ok(to);
+    }
     let target = target_in(folder, &name)?;
     match mode {
         ImportMode::Link => {
@@ -155,10 +184,7 @@ fn copy_with_progress(
         dst.write_all(&buf[..n])
             .map_err(|e| LocalError::io(to, &e))?;
         done += n as u64;
-        progress(TransferProgress {
-            done,
-            total: Some(total),
-        });
+        progress(TransferProgress::moved(done, Some(total)));
     }
     Ok(())
 }
@@ -187,6 +213,8 @@ pub struct Pull {
     pub kind: PullKind,
     /// [`STALL_TIMEOUT`] when `None`.
     pub stall_timeout: Option<std::time::Duration>,
+    /// What a chat model with slow tensors is converted to once checked.
+    pub convert_to: requant::Target,
 }
 
 /// Downloads `pull` into `folder`, resuming a previous partial download of
@@ -280,7 +308,7 @@ pub async fn download(
         .truncate(!resumed)
         .open(&part)
         .map_err(|e| LocalError::io(&part, &e))?;
-    progress(TransferProgress { done: have, total });
+    progress(TransferProgress::moved(have, total));
     let mut body = response.bytes_stream();
     let stall = pull.stall_timeout.unwrap_or(STALL_TIMEOUT);
     loop {
@@ -301,7 +329,7 @@ pub async fn download(
             .map_err(|e| LocalError::io(&part, &e))?;
         hasher.update(&chunk);
         have += chunk.len() as u64;
-        progress(TransferProgress { done: have, total });
+        progress(TransferProgress::moved(have, total));
     }
     file.sync_all().map_err(|e| LocalError::io(&part, &e))?;
     drop(file);
@@ -324,9 +352,18 @@ pub async fn download(
         });
     }
     let checked = match pull.kind {
-        PullKind::Chat => check_model(&part).map(|_| ()),
-        PullKind::Speech => crate::whisper::check_ggml(&part),
+        PullKind::Chat => check_model(&part).map(|info| requant::has_slow_tensors(&info)),
+        PullKind::Speech => crate::whisper::check_ggml(&part).map(|()| false),
     };
+    if let Ok(true) = checked {
+        // The download was checked as it came; what the folder keeps is the
+        // converted file, and the download goes, whether the conversion
+        // worked or not (nothing half-made is left in the folder).
+        let to = target.with_file_name(requant::converted_name(&name, pull.convert_to));
+        let converted = convert_download(part.clone(), to.clone(), pull.convert_to, progress).await;
+        let _ = std::fs::remove_file(&part);
+        return converted.map(|()| to);
+    }
     if let Err(e) = checked {
         let _ = std::fs::remove_file(&part);
         return Err(match e {
@@ -339,6 +376,35 @@ pub async fn download(
     }
     std::fs::rename(&part, &target).map_err(|e| LocalError::io(&target, &e))?;
     Ok(target)
+}
+
+fn converting(p: requant::Progress) -> TransferProgress {
+    TransferProgress {
+        done: p.done,
+        total: Some(p.total),
+        converting: true,
+    }
+}
+
+/// Converts a whole download on a blocking thread, forwarding its progress;
+/// dropping the future cancels it (the next progress report fails).
+async fn convert_download(
+    src: PathBuf,
+    to: PathBuf,
+    target: requant::Target,
+    progress: &(dyn Fn(TransferProgress) + Send + Sync),
+) -> Result<(), LocalError> {
+    let (tx, mut rx) = tokio::sync::watch::channel(None);
+    let task = tokio::task::spawn_blocking(move || {
+        requant::convert_file(&src, &to, target, false, &mut |p| tx.send(Some(p)).is_ok())
+    });
+    while rx.changed().await.is_ok() {
+        if let Some(p) = *rx.borrow_and_update() {
+            progress(converting(p));
+        }
+    }
+    task.await
+        .map_err(|e| LocalError::Engine(format!("the conversion stopped: {e}")))?
 }
 
 /// `START` of a `Content-Range: bytes START-END/TOTAL` header.

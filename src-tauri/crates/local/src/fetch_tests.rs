@@ -7,7 +7,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
 use super::*;
-use llmaas_gguf::build::tiny_llama;
+use llmaas_gguf::build::{tiny_llama, tiny_llama_typed};
+
+/// A model with no slow tensors: downloaded and imported as it is.
+fn q8_model() -> Vec<u8> {
+    tiny_llama_typed(8, 7)
+}
 
 /// A file server on loopback that honours `Range: bytes=N-`, and cuts the
 /// connection midway through its first `cut_first` answers.
@@ -116,7 +121,7 @@ fn server(file: Vec<u8>, cut_first: usize, honour_range: bool) -> Server {
 
 #[tokio::test]
 async fn a_resume_at_the_wrong_place_is_not_spliced_in() {
-    let file = tiny_llama();
+    let file = q8_model();
     let mut srv = server(file.clone(), 1, true);
     srv.resume_from_zero = true;
     let base = start(srv).await;
@@ -144,7 +149,7 @@ async fn a_resume_at_the_wrong_place_is_not_spliced_in() {
 
 #[tokio::test]
 async fn a_stalled_download_times_out_and_keeps_what_it_has() {
-    let file = tiny_llama();
+    let file = q8_model();
     let mut srv = server(file.clone(), 0, true);
     srv.stall = true;
     let base = start(srv).await;
@@ -185,7 +190,7 @@ fn sha(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn downloads_with_progress_and_checksum() {
-    let file = tiny_llama();
+    let file = q8_model();
     let base = start(server(file.clone(), 0, true)).await;
     let dir = tempfile::tempdir().unwrap();
     let seen = Mutex::new(Vec::new());
@@ -216,7 +221,7 @@ async fn downloads_with_progress_and_checksum() {
 
 #[tokio::test]
 async fn a_cut_download_resumes_where_it_stopped() {
-    let file = tiny_llama();
+    let file = q8_model();
     let srv = server(file.clone(), 1, true);
     let ranges = Arc::clone(&srv.ranges);
     let base = start(srv).await;
@@ -253,7 +258,7 @@ async fn a_cut_download_resumes_where_it_stopped() {
 
 #[tokio::test]
 async fn a_server_without_ranges_restarts_from_zero() {
-    let file = tiny_llama();
+    let file = q8_model();
     let base = start(server(file.clone(), 1, false)).await;
     let dir = tempfile::tempdir().unwrap();
     let pull = Pull {
@@ -272,7 +277,7 @@ async fn a_server_without_ranges_restarts_from_zero() {
 
 #[tokio::test]
 async fn a_wrong_checksum_or_a_non_model_leaves_nothing() {
-    let file = tiny_llama();
+    let file = q8_model();
     let base = start(server(file.clone(), 0, true)).await;
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
@@ -322,35 +327,61 @@ fn imports_by_copy_or_link_and_refuses_non_models() {
     let src = tempfile::tempdir().unwrap();
     let folder = tempfile::tempdir().unwrap();
     let model = src.path().join("Chat.gguf");
-    std::fs::write(&model, tiny_llama()).unwrap();
+    std::fs::write(&model, q8_model()).unwrap();
     let last = Mutex::new(None);
-    let copied = import(&model, folder.path(), ImportMode::Copy, &|p| {
-        *last.lock().unwrap() = Some(p);
-    })
+    let copied = import(
+        &model,
+        folder.path(),
+        ImportMode::Copy,
+        requant::Target::Q8_0,
+        &|p| {
+            *last.lock().unwrap() = Some(p);
+        },
+    )
     .unwrap();
-    assert_eq!(std::fs::read(&copied).unwrap(), tiny_llama());
+    assert_eq!(std::fs::read(&copied).unwrap(), q8_model());
     assert_eq!(
         last.into_inner().unwrap().unwrap().done,
-        tiny_llama().len() as u64
+        q8_model().len() as u64
     );
     assert!(matches!(
-        import(&model, folder.path(), ImportMode::Copy, &|_| {}),
+        import(
+            &model,
+            folder.path(),
+            ImportMode::Copy,
+            requant::Target::Q8_0,
+            &|_| {}
+        ),
         Err(LocalError::AlreadyExists(_))
     ));
 
     let other = tempfile::tempdir().unwrap();
-    let linked = import(&model, other.path(), ImportMode::Link, &|_| {}).unwrap();
+    let linked = import(
+        &model,
+        other.path(),
+        ImportMode::Link,
+        requant::Target::Q8_0,
+        &|_| {},
+    )
+    .unwrap();
     assert!(
         std::fs::symlink_metadata(&linked)
             .unwrap()
             .file_type()
             .is_symlink()
     );
-    assert_eq!(std::fs::read(&linked).unwrap(), tiny_llama());
+    assert_eq!(std::fs::read(&linked).unwrap(), q8_model());
 
     let junk = src.path().join("junk.gguf");
     std::fs::write(&junk, b"random bytes, not a model").unwrap();
-    let err = import(&junk, folder.path(), ImportMode::Copy, &|_| {}).unwrap_err();
+    let err = import(
+        &junk,
+        folder.path(),
+        ImportMode::Copy,
+        requant::Target::Q8_0,
+        &|_| {},
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("not a GGUF"), "{err}");
     assert!(!folder.path().join("junk.gguf").exists());
 }
@@ -384,7 +415,7 @@ async fn speech_models_are_checked_for_the_ggml_magic() {
     assert_eq!(std::fs::read(path).unwrap(), ggml);
 
     // A GGUF (chat) file is not a speech model, and a speech model is named .bin.
-    let gguf = start(server(tiny_llama(), 0, true)).await;
+    let gguf = start(server(q8_model(), 0, true)).await;
     let wrong = Pull {
         url: format!("{gguf}/ggml-small.bin"),
         kind: PullKind::Speech,
@@ -404,4 +435,71 @@ async fn speech_models_are_checked_for_the_ggml_magic() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("NAME.bin"), "{err}");
+}
+
+#[test]
+fn a_copy_of_a_slow_model_is_the_converted_file() {
+    let src = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let model = src.path().join("Chat.Q4_1.gguf");
+    std::fs::write(&model, tiny_llama()).unwrap();
+    let seen = Mutex::new(Vec::new());
+    let copied = import(
+        &model,
+        folder.path(),
+        ImportMode::Copy,
+        requant::Target::Q8_0,
+        &|p| {
+            seen.lock().unwrap().push(p);
+        },
+    )
+    .unwrap();
+    assert_eq!(copied, folder.path().join("Chat.Q8_0.gguf"));
+    let info = gguf::read(&copied).unwrap();
+    assert_eq!(info.quantisation, "Q8_0");
+    assert!(info.has_chat_template);
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.iter().all(|p| p.converting) && !seen.is_empty());
+    // Nothing else is left in the folder (no temporary file).
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 1);
+    // A link stays the file it links to: the engine converts at load.
+    let other = tempfile::tempdir().unwrap();
+    let linked = import(
+        &model,
+        other.path(),
+        ImportMode::Link,
+        requant::Target::Q8_0,
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(linked, other.path().join("Chat.Q4_1.gguf"));
+}
+
+#[tokio::test]
+async fn a_slow_download_is_kept_converted_and_the_download_removed() {
+    let file = tiny_llama();
+    let base = start(server(file.clone(), 0, true)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pull = Pull {
+        url: format!("{base}/small.Q4_1.gguf"),
+        sha256: Some(sha(&file)),
+        convert_to: requant::Target::Q4_0,
+        ..Pull::default()
+    };
+    let converting = AtomicUsize::new(0);
+    let path = download(&reqwest::Client::new(), &pull, dir.path(), &|p| {
+        if p.converting {
+            converting.fetch_add(1, Ordering::SeqCst);
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(path, dir.path().join("small.Q4_0.gguf"));
+    assert_eq!(gguf::read(&path).unwrap().quantisation, "Q4_0");
+    assert!(converting.load(Ordering::SeqCst) > 0);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("small.Q4_0.gguf")]);
 }

@@ -46,6 +46,7 @@ fn engine(folder: &Path, model: &Path, idle: Option<Duration>) -> LocalEngine {
             force_cpu: true,
             idle_unload: idle,
             staging_dir: folder.join(".staging"),
+            convert_to: llmaas_local::requant::Target::Q8_0,
         },
     )
     .unwrap()
@@ -101,11 +102,35 @@ async fn loads_with_progress_and_streams_counted_tokens() {
         })
         .await
         .unwrap();
+    // The default ships as Q4_1, which candle has no SIMD kernel for: the
+    // first load converts it (reporting bytes), and it runs as Q8_0.
+    let mut seen = stages.lock().unwrap().clone();
+    seen.dedup();
     assert_eq!(
-        *stages.lock().unwrap(),
-        [LoadStage::Checking, LoadStage::Loading, LoadStage::Ready]
+        seen,
+        [
+            LoadStage::Checking,
+            LoadStage::Converting,
+            LoadStage::Loading,
+            LoadStage::Ready
+        ]
     );
     assert_eq!(loaded.device, "cpu");
+    assert_eq!(loaded.format, "Q8_0");
+    assert_eq!(loaded.converted_from.as_deref(), Some("Q4_1"));
+    assert!(!loaded.f16_weights, "the app no longer dequantises to f16");
+    // A second engine on the same staging folder reuses the conversion.
+    let again = crate::engine(dir.path(), &model, None);
+    let stages = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&stages);
+    again
+        .load(&ModelId::from(DEFAULT_ID), move |p| {
+            seen.lock().unwrap().push(p.stage);
+        })
+        .await
+        .unwrap();
+    assert!(!stages.lock().unwrap().contains(&LoadStage::Converting));
+    drop(again);
     assert_eq!(engine.loaded().unwrap().id.as_str(), DEFAULT_ID);
 
     let mut stream = engine.chat(question(16));

@@ -12,10 +12,11 @@ use std::sync::Arc;
 use llmaas_catalog::{Catalog, CatalogError};
 use llmaas_cloud::{CloudClient, CloudConfig};
 use llmaas_config::secrets::API_KEY;
-use llmaas_config::{ConfigError, Paths, Secret, SecretStore, Settings};
+use llmaas_config::{ConfigError, ConvertTo, Paths, Secret, SecretStore, Settings};
 use llmaas_core::{ChatBackend, ModelId};
 use llmaas_ledger::{Ledger, LimitsOverride, PriceBook, TierLimits, TierTable};
-use llmaas_local::{Library, default_model};
+use llmaas_local::requant::Target;
+use llmaas_local::{EngineOptions, Library, default_model};
 use llmaas_router::{KeySource, Router, RouterConfig};
 
 /// Why the router could not be set up. Each says what to fix.
@@ -113,6 +114,30 @@ pub fn library(paths: &Paths, settings: &Settings) -> Arc<Library> {
         Arc::new(Library::new(models_dir(paths, settings)).with_manifest_default(&default, path));
     library.refresh();
     library
+}
+
+/// What slow local files are converted to (`models.convert_to`).
+pub fn convert_to(settings: &Settings) -> Target {
+    match settings.models.convert_to {
+        ConvertTo::Q8_0 => Target::Q8_0,
+        ConvertTo::Q4_0 => Target::Q4_0,
+    }
+}
+
+/// The local engine's options: a model unloads after `idle_unload` without a
+/// request (`None` for a short-lived command); `LLMAAS_FORCE_CPU=1` keeps
+/// it off a GPU.
+pub fn engine_options(
+    paths: &Paths,
+    settings: &Settings,
+    idle_unload: Option<std::time::Duration>,
+) -> EngineOptions {
+    EngineOptions {
+        force_cpu: std::env::var_os("LLMAAS_FORCE_CPU").is_some_and(|v| v == "1"),
+        idle_unload,
+        staging_dir: paths.cache_dir.join("staging"),
+        convert_to: convert_to(settings),
+    }
 }
 
 /// The local speech model a transcription uses.
