@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use llmaas_config::{KeychainStore, Paths, Secret, SecretStore, Settings};
 use llmaas_ledger::{Ledger, TierLimits};
-use llmaas_local::{EngineOptions, Library, LocalEngine};
+use llmaas_local::{Library, LocalEngine};
 use llmaas_router::Router;
 
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -39,11 +39,7 @@ impl AppState {
         let library = llmaas_setup::library(&paths, &settings);
         let engine = LocalEngine::new(
             library,
-            EngineOptions {
-                force_cpu: std::env::var_os("LLMAAS_FORCE_CPU").is_some_and(|v| v == "1"),
-                idle_unload: Some(IDLE_UNLOAD),
-                staging_dir: paths.cache_dir.join("staging"),
-            },
+            llmaas_setup::engine_options(&paths, &settings, Some(IDLE_UNLOAD)),
         )?;
         let router = build_router(&paths, &settings, &ledger, &engine, &secrets)?;
         let state = AppState {

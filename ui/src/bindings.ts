@@ -89,6 +89,8 @@ export type AnswerSummary = {
 	costNanos: number,
 	latencyMs: number,
 	ttftMs: number | null,
+	/**  A local answer's decode speed (tokens after the first over their time). */
+	decodeTokensPerS?: number | null,
 	error: string | null,
 	/**  The error's category, for the window's words (`rate_limited`, `offline`…). */
 	errorCode?: ErrorCode | null,
@@ -154,6 +156,13 @@ export type CatalogRow = {
 	/**  Local: the file, its quantisation, why it is unusable. */
 	path: string | null,
 	quantisation: string | null,
+	/**
+	 *  Local: what the weights run in when that is not `quantisation` (a
+	 *  Q4_1 file runs converted to Q8_0, see `llmaas_local::requant`).
+	 */
+	runsAs: string | null,
+	/**  Local: about the memory the weights take once loaded, in bytes. */
+	memoryBytes: number | null,
 	problem: string | null,
 };
 
@@ -186,7 +195,14 @@ export type ChatStarted = {
 /**  The events of one answer, in order; `finished` is always the last. */
 export type ChatStreamEvent = { kind: "text"; text: string } | { kind: "reasoning"; text: string } | { kind: "toolCall"; index: number; id: string | null; name: string | null; arguments: string } | 
 /**  The answer moved to another route before starting (auto fallback). */
-{ kind: "rerouted"; route: RouteName; reason: string; model: string } | { kind: "finished"; summary: AnswerSummary };
+{ kind: "rerouted"; route: RouteName; reason: string; model: string } | 
+/**
+ *  The local model this answer waits for is loading (a cold model):
+ *  where it is, then `ready` with the whole load's time.
+ */
+{ kind: "loading"; stage: LoadStageName; 
+/**  Bytes of the stage done, of `total` (converting only; else 0 of 0). */
+done: number; total: number; elapsedMs: number } | { kind: "finished"; summary: AnswerSummary };
 
 /**  One turn of the conversation as the window holds it. */
 export type ChatTurn = {
@@ -256,6 +272,9 @@ export type HotFolderStarted = {
 
 /**  What happens in the hot folder; `stopped` ends the watch. */
 export type HotFolderUpdate = { kind: "watching"; pending: number } | { kind: "started"; file: string } | { kind: "done"; file: string; outputs: string[] } | { kind: "failed"; file: string; error: string } | { kind: "stopped"; error: AppError | null };
+
+/**  Where a local model's load is (`llmaas_local::LoadStage`). */
+export type LoadStageName = "checking" | "converting" | "loading" | "ready";
 
 export type ModelSource = "cloud" | "local";
 

@@ -72,6 +72,12 @@ pub struct CatalogRow {
     /// Local: the file, its quantisation, why it is unusable.
     pub path: Option<String>,
     pub quantisation: Option<String>,
+    /// Local: what the weights run in when that is not `quantisation` (a
+    /// Q4_1 file runs converted to Q8_0, see `llmaas_local::requant`).
+    pub runs_as: Option<String>,
+    /// Local: about the memory the weights take once loaded, in bytes.
+    #[specta(type = Option<Number>)]
+    pub memory_bytes: Option<u64>,
     pub problem: Option<String>,
 }
 
@@ -92,7 +98,8 @@ pub fn catalog_list(state: State<'_, AppState>) -> AppResult<Vec<CatalogRow>> {
         .iter()
         .map(|m| cloud_row(catalog, m, today, &prices.rates))
         .collect();
-    rows.extend(state.library().models().iter().map(local_row));
+    let to = llmaas_setup::convert_to(&state.settings());
+    rows.extend(state.library().models().iter().map(|m| local_row(m, to)));
     Ok(rows)
 }
 
@@ -109,13 +116,14 @@ pub async fn model_import(
     let library = std::sync::Arc::clone(state.library());
     let source = crate::scope::chosen(&app, &path)?;
     let folder = library.folder().to_path_buf();
+    let convert_to = llmaas_setup::convert_to(&state.settings());
     let imported = tokio::task::spawn_blocking(move || {
         let mode = if link {
             llmaas_local::fetch::ImportMode::Link
         } else {
             llmaas_local::fetch::ImportMode::Copy
         };
-        llmaas_local::fetch::import(&source, &folder, mode, &|_| {})
+        llmaas_local::fetch::import(&source, &folder, mode, convert_to, &|_| {})
     })
     .await
     .map_err(|e| AppError::new(crate::error::ErrorCode::Backend, e.to_string()))??;
@@ -123,7 +131,7 @@ pub async fn model_import(
     let row = models
         .iter()
         .find(|m| m.path == imported)
-        .map(local_row)
+        .map(|m| local_row(m, convert_to))
         .ok_or_else(|| AppError::bad_input("the model was copied but is not listed"))?;
     Ok(row)
 }
@@ -171,11 +179,13 @@ fn cloud_row(
         licence: m.licence.clone(),
         path: None,
         quantisation: None,
+        runs_as: None,
+        memory_bytes: None,
         problem: None,
     }
 }
 
-fn local_row(m: &LocalModel) -> CatalogRow {
+fn local_row(m: &LocalModel, to: llmaas_local::requant::Target) -> CatalogRow {
     let info = m.info();
     let (status, problem) = match &m.status {
         Status::Ready(_) => (ModelStatus::Ready, None),
@@ -206,6 +216,10 @@ fn local_row(m: &LocalModel) -> CatalogRow {
         licence: String::new(),
         path: Some(m.path.display().to_string()),
         quantisation: info.map(|i| i.quantisation.clone()),
+        runs_as: info
+            .map(|i| llmaas_local::requant::runs_as(i, to))
+            .filter(|r| Some(r) != info.map(|i| &i.quantisation)),
+        memory_bytes: info.map(|i| llmaas_local::requant::memory_estimate(i, to)),
         problem,
     }
 }

@@ -88,6 +88,9 @@ pub struct AnswerSummary {
     pub latency_ms: u64,
     #[specta(type = Option<Number>)]
     pub ttft_ms: Option<u64>,
+    /// A local answer's decode speed (tokens after the first over their time).
+    #[serde(default)]
+    pub decode_tokens_per_s: Option<f64>,
     pub error: Option<String>,
     /// The error's category, for the window's words (`rate_limited`, `offline`…).
     #[serde(default)]
@@ -119,9 +122,49 @@ pub enum ChatStreamEvent {
         reason: String,
         model: String,
     },
+    /// The local model this answer waits for is loading (a cold model):
+    /// where it is, then `ready` with the whole load's time.
+    #[serde(rename_all = "camelCase")]
+    Loading {
+        stage: LoadStageName,
+        /// Bytes of the stage done, of `total` (converting only; else 0 of 0).
+        #[specta(type = Number)]
+        done: u64,
+        #[specta(type = Number)]
+        total: u64,
+        #[specta(type = Number)]
+        elapsed_ms: u64,
+    },
     Finished {
         summary: AnswerSummary,
     },
+}
+
+/// Where a local model's load is (`llmaas_local::LoadStage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum LoadStageName {
+    Checking,
+    Converting,
+    Loading,
+    Ready,
+}
+
+impl From<&llmaas_local::LoadProgress> for ChatStreamEvent {
+    fn from(p: &llmaas_local::LoadProgress) -> ChatStreamEvent {
+        use llmaas_local::LoadStage;
+        ChatStreamEvent::Loading {
+            stage: match p.stage {
+                LoadStage::Checking => LoadStageName::Checking,
+                LoadStage::Converting => LoadStageName::Converting,
+                LoadStage::Loading => LoadStageName::Loading,
+                LoadStage::Ready => LoadStageName::Ready,
+            },
+            done: p.done,
+            total: p.total,
+            elapsed_ms: p.elapsed_ms,
+        }
+    }
 }
 
 /// Starts an answer. Refusals before sending (no key, over budget,
@@ -153,10 +196,22 @@ pub async fn chat_send(
     state.jobs.insert(&handle.id, cancel.clone());
     let id = handle.id.clone();
     let jobs = std::sync::Arc::clone(&state.jobs);
+    // A local answer shows the load of a cold model it waits for; loads
+    // reported before this answer started are not its own.
+    let mut loads = state.engine.load_events();
+    loads.borrow_and_update();
+    let local = handle.route == llmaas_core::Route::Local;
     tokio::spawn(async move {
         loop {
             let event = tokio::select! {
                 () = cancel.cancelled() => { handle.cancel(); handle.next().await }
+                Ok(()) = loads.changed(), if local => {
+                    let load = loads.borrow_and_update().as_ref().map(ChatStreamEvent::from);
+                    if let Some(load) = load && on_event.send(load).is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 e = handle.next() => e,
             };
             let Some(event) = event else { break };
@@ -264,6 +319,9 @@ pub(crate) fn summarise(s: &Summary) -> AnswerSummary {
         cost_nanos: s.cost.nanos(),
         latency_ms: s.latency_ms,
         ttft_ms: s.ttft_ms,
+        decode_tokens_per_s: (s.route == llmaas_core::Route::Local)
+            .then(|| s.decode_tokens_per_s())
+            .flatten(),
         error: s.error.as_ref().map(ToString::to_string),
         error_code: s.error.clone().map(|e| AppError::from(e).code),
         recorded: s.recorded,

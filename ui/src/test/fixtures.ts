@@ -67,6 +67,8 @@ const base: CatalogRow = {
   licence: "Apache-2.0",
   path: null,
   quantisation: null,
+  runsAs: null,
+  memoryBytes: null,
   problem: null,
 };
 

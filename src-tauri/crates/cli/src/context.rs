@@ -8,7 +8,7 @@ use chrono::{DateTime, Local, Utc};
 use llmaas_catalog::Catalog;
 use llmaas_config::{KeychainStore, Paths, Secret, Settings};
 use llmaas_ledger::TierLimits;
-use llmaas_local::{EngineOptions, Library, LocalEngine};
+use llmaas_local::{Library, LocalEngine};
 use llmaas_router::Router;
 
 use crate::error::CliError;
@@ -88,11 +88,7 @@ impl Ctx {
     pub fn local_engine(&self) -> Result<LocalEngine, CliError> {
         Ok(LocalEngine::new(
             self.local_library(),
-            EngineOptions {
-                force_cpu: std::env::var_os("LLMAAS_FORCE_CPU").is_some_and(|v| v == "1"),
-                idle_unload: None,
-                staging_dir: self.paths.cache_dir.join("staging"),
-            },
+            llmaas_setup::engine_options(&self.paths, &self.settings, None),
         )?)
     }
 

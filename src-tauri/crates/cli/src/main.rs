@@ -19,7 +19,15 @@ use crate::context::Ctx;
 use crate::error::{CliError, Exit};
 
 fn main() -> ExitCode {
-    prefer_f16_weights();
+    if let Err(why) = llmaas_core::cpu::check() {
+        eprintln!("error: {why}");
+        return ExitCode::from(1);
+    }
+    // SAFETY: first thing in `main`, before any thread exists.
+    #[allow(unsafe_code)]
+    unsafe {
+        llmaas_local::threads::configure();
+    }
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => code.into(),
@@ -29,20 +37,6 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             e.exit().into()
         }
-    }
-}
-
-/// Local models run ~3× faster on CPUs for which candle has no kernel of
-/// their quantisation when weights are dequantised to f16 at load
-/// (BUILD-FACTS.md). candle reads the switch from the environment, once per
-/// thread, so it is set here, before any thread exists; a value the user set
-/// (`0` keeps weights quantised, for big models on small memory) is kept.
-#[allow(unsafe_code)]
-fn prefer_f16_weights() {
-    if std::env::var_os(llmaas_local::DEQUANTIZE_F16_ENV).is_none() {
-        // SAFETY: called first thing in `main`, while the process has one
-        // thread: nothing can read the environment concurrently.
-        unsafe { std::env::set_var(llmaas_local::DEQUANTIZE_F16_ENV, "1") };
     }
 }
 

@@ -34,6 +34,8 @@ fn lists_imports_and_refuses_bad_files() {
     assert_eq!(rows[0]["usable"], true);
     assert_eq!(rows[0]["architecture"], "llama");
     assert_eq!(rows[0]["quantisation"], "Q4_1");
+    // candle has no SIMD kernel for Q4_1: it runs converted.
+    assert_eq!(rows[0]["runs_as"], "Q8_0");
     assert_eq!(rows[0]["context"], 8192);
     assert_eq!(rows[0]["source"], "default");
 
@@ -51,6 +53,13 @@ fn lists_imports_and_refuses_bad_files() {
         "{}",
         run.stdout()
     );
+    // A copy of a Q4_1 file is the file converted to Q8_0, named for it.
+    let copied = m.run(&["models", "import", model.to_str().unwrap()]).ok();
+    assert!(
+        copied.stdout().contains("smollm2-135m-instruct.q8_0"),
+        "{}",
+        copied.stdout()
+    );
     let again = m.run(&["models", "import", model.to_str().unwrap()]);
     assert_eq!(again.code(), 2, "exists already: {}", again.stderr());
 
@@ -61,6 +70,7 @@ fn lists_imports_and_refuses_bad_files() {
     assert!(table.contains("smollm2-135m-instruct.q4_1"), "{table}");
     assert!(table.contains("unusable: the file is truncated"), "{table}");
     assert!(table.contains("embedded default"), "{table}");
+    assert!(table.contains("Q4_1 → Q8_0"), "{table}");
 }
 
 #[test]
@@ -90,7 +100,15 @@ fn chats_locally_with_no_key_and_records_zero_euros() {
     assert!(!out["text"].as_str().unwrap().trim().is_empty());
 
     // Auto with no key runs here too; the ledger has both rows at 0 €.
-    m.run(&["chat", "--max-tokens", "4", "Hi"]).ok();
+    let human = m.run(&["chat", "--max-tokens", "4", "Hi"]).ok();
+    // A local answer's last line gives its decode speed.
+    assert!(human.stderr().contains("tokens/s"), "{}", human.stderr());
+    // And the load of the cold model, with its time.
+    assert!(
+        human.stderr().contains("smollm2-135m-instruct loaded in"),
+        "{}",
+        human.stderr()
+    );
     let spend = m.run(&["spend", "--json"]).ok().json();
     assert_eq!(spend["requests"], 2, "{spend}");
     assert_eq!(spend["spent"], 0, "{spend}");
@@ -150,11 +168,13 @@ fn pulls_a_model_and_checks_its_checksum() {
             &manifest.sha256,
         ])
         .ok();
-    assert!(run.stdout().contains("`tiny`"), "{}", run.stdout());
-    assert_eq!(
-        std::fs::metadata(m.data("models/tiny.gguf")).unwrap().len(),
-        manifest.size
-    );
+    // Checked as it came, then kept converted (its tensors are Q4_1).
+    assert!(run.stdout().contains("`tiny.q8_0`"), "{}", run.stdout());
+    assert!(!m.data("models/tiny.gguf").exists());
+    let kept = llmaas_local::gguf::read(&m.data("models/tiny.Q8_0.gguf")).unwrap();
+    assert_eq!(kept.quantisation, "Q8_0");
+    assert!(kept.has_chat_template);
+    assert!(manifest.size > 0);
 }
 
 /// One HTTP/1.1 POST over a plain socket to `base` (`http://ADDR/v1`) +

@@ -68,6 +68,16 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Output tokens after the first over the time they took, in tokens per
+    /// second; `None` without a first token or with fewer than two tokens.
+    pub fn decode_tokens_per_s(&self) -> Option<f64> {
+        let ttft = self.ttft_ms?;
+        let tokens = self.usage.output_tokens.checked_sub(1).filter(|n| *n > 0)?;
+        let ms = self.latency_ms.checked_sub(ttft).filter(|ms| *ms > 0)?;
+        #[allow(clippy::cast_precision_loss)] // token counts and milliseconds
+        Some(tokens as f64 * 1000.0 / ms as f64)
+    }
+
     /// The summary of a request answered in one piece (not streamed): its
     /// row as written, why it went where it went, and whether it is in the
     /// ledger.

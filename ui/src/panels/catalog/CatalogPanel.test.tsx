@@ -96,6 +96,24 @@ describe("catalogue table", () => {
     expect(screen.queryByTestId("model-details")).not.toBeInTheDocument();
   });
 
+  it("says what a converted local file runs as and the memory it takes", async () => {
+    const converted = row({
+      id: "smollm2-135m-instruct",
+      source: "local",
+      status: "ready",
+      capabilities: ["chat"],
+      quantisation: "Q4_1",
+      runsAs: "Q8_0",
+      memoryBytes: 260_000_000,
+    });
+    installIpc({ app_info: () => appInfo(), catalog_list: () => [converted] });
+    renderWithApp(<CatalogPanel />);
+    await userEvent.click(await screen.findByTestId("catalog-row"));
+    const details = screen.getByTestId("model-details");
+    expect(details).toHaveTextContent("Q4_1, runs as Q8_0 (converted once)");
+    expect(details).toHaveTextContent("Memory to run~248 MB");
+  });
+
   it("shows lifecycle warnings, and opens details from the keyboard", async () => {
     backend();
     renderWithApp(<CatalogPanel />);

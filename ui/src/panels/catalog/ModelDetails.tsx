@@ -23,7 +23,11 @@ export function ModelDetails({ row, known, onSelect, onClose }: Props) {
     [t("catalog.details.parameters"), row.parameters || null],
     [t("catalog.details.size"), row.sizeBytes === null ? null : formatBytes(row.sizeBytes, lang)],
     [t("catalog.details.context"), row.context === null ? null : t("catalog.details.contextTokens", { tokens: formatTokens(row.context, lang) })],
-    [t("catalog.details.quantisation"), row.quantisation],
+    [
+      t("catalog.details.quantisation"),
+      row.quantisation && row.runsAs ? t("catalog.details.runsAs", { file: row.quantisation, runs: row.runsAs }) : row.quantisation,
+    ],
+    [t("catalog.details.memory"), row.memoryBytes === null ? null : `~${formatBytes(row.memoryBytes, lang)}`],
     [t("catalog.details.licence"), row.licence || null],
     [t("catalog.details.aliases"), row.aliases.length ? row.aliases.join(", ") : null],
     [t("catalog.details.path"), row.path],

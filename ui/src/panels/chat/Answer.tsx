@@ -5,7 +5,7 @@ import type { AnswerSummary } from "../../bindings";
 import { formatCost, formatTokens } from "../../format";
 import { useI18n, type Key, type TFunction } from "../../i18n";
 import { LazyMarkdown as Markdown } from "./LazyMarkdown";
-import type { Turn, TurnError } from "./useChat";
+import type { LoadState, Turn, TurnError } from "./useChat";
 
 const STATUSES = ["done", "cancelled", "cut", "failed"];
 
@@ -27,6 +27,27 @@ function ErrorLine({ error }: { error: TurnError }) {
   );
 }
 
+/** A cold local model's load: where it is, then how long it took. */
+function LoadLine({ load }: { load: LoadState }) {
+  const { t, lang } = useI18n();
+  const seconds = (load.elapsedMs / 1000).toLocaleString(lang, { maximumFractionDigits: 1 });
+  if (load.stage === "ready") {
+    return (
+      <div className="chat-plan muted" data-testid="chat-loaded">
+        {t("chat.load.ready", { seconds })}
+      </div>
+    );
+  }
+  const percent = load.total > 0 ? Math.floor((load.done * 100) / load.total) : null;
+  return (
+    <div className="chat-plan muted" data-testid="chat-loading" role="status">
+      {load.stage === "converting" && percent !== null
+        ? t("chat.load.converting", { percent })
+        : t("chat.load.loading", { seconds })}
+    </div>
+  );
+}
+
 export function MetaLine({ summary }: { summary: AnswerSummary }) {
   const { t, lang } = useI18n();
   const approx = summary.estimated ? "≈" : "";
@@ -43,6 +64,10 @@ export function MetaLine({ summary }: { summary: AnswerSummary }) {
   }
   parts.push(formatCost(summary.costNanos, lang));
   if (summary.ttftMs !== null) parts.push(t("chat.meta.ttft", { ms: formatTokens(summary.ttftMs, lang) }));
+  if (summary.decodeTokensPerS != null) {
+    const tps = summary.decodeTokensPerS.toLocaleString(lang, { maximumFractionDigits: 1 });
+    parts.push(t("chat.meta.speed", { tps }));
+  }
   const status = STATUSES.includes(summary.status) ? t(`chat.status.${summary.status}` as Key) : summary.status;
   return (
     <div className="chat-meta" data-testid="chat-answer-meta">
@@ -95,6 +120,7 @@ export const TurnView = memo(function TurnView({ turn, onRegenerate }: AnswerPro
           {turn.rerouted && <span className="badge badge-warn">{t("chat.rerouted")}</span>}
         </div>
       )}
+      {turn.load && <LoadLine load={turn.load} />}
       {turn.budgetWarning && <div className="banner banner-warn">{turn.budgetWarning}</div>}
       {turn.reasoning !== "" && (
         <details className="chat-reasoning" data-testid="chat-reasoning">

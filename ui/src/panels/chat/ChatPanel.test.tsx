@@ -91,6 +91,7 @@ describe("chat panel", () => {
     expect(meta).toHaveTextContent("12 in / 5 out tokens");
     expect(meta).toHaveTextContent("€0.0012");
     expect(meta).toHaveTextContent("first token after 340 ms");
+    expect(meta).not.toHaveTextContent("tokens/s");
 
     await waitFor(() => expect(ipc.callsTo("conversation_save")).toHaveLength(1));
     const saved = ipc.callsTo("conversation_save")[0].conversation as Conversation;
@@ -101,6 +102,29 @@ describe("chat panel", () => {
     ]);
     expect(saved.turns[1].summary?.costNanos).toBe(1_200_000);
     expect(await screen.findByTestId("chat-conversation")).toHaveTextContent("Bonjour");
+  });
+
+  it("shows a cold local model's load, then how long it took", async () => {
+    const ipc = backend();
+    await ready();
+    const { events } = await ask(ipc, "Hi");
+    const answer = screen.getByTestId("chat-answer");
+    act(() => ipc.send(events, { kind: "loading", stage: "converting", done: 25, total: 100, elapsedMs: 300 }));
+    expect(within(answer).getByTestId("chat-loading")).toHaveTextContent("Converting the local model for this CPU, once… 25 %");
+    act(() => ipc.send(events, { kind: "loading", stage: "loading", done: 0, total: 0, elapsedMs: 900 }));
+    expect(within(answer).getByTestId("chat-loading")).toHaveTextContent("Loading the local model… (0.9 s)");
+    act(() => ipc.send(events, { kind: "loading", stage: "ready", done: 0, total: 0, elapsedMs: 1250 }));
+    expect(within(answer).queryByTestId("chat-loading")).toBeNull();
+    expect(within(answer).getByTestId("chat-loaded")).toHaveTextContent("Local model loaded in 1.3 s");
+  });
+
+  it("gives a local answer's decode speed", async () => {
+    const ipc = backend();
+    await ready();
+    const { events } = await ask(ipc, "Hi");
+    act(() => ipc.send(events, { kind: "finished", summary: summary({ route: "local", costNanos: 0, decodeTokensPerS: 61.27 }) }));
+    const meta = within(screen.getByTestId("chat-answer")).getByTestId("chat-answer-meta");
+    expect(meta).toHaveTextContent("61.3 tokens/s");
   });
 
   it("folds the reasoning apart from the answer", async () => {

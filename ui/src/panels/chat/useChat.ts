@@ -9,6 +9,7 @@ import type {
   ChatTurn,
   Conversation,
   ConversationMeta,
+  LoadStageName,
   PolicyChoice,
   RouteName,
   StoredTurn,
@@ -36,9 +37,18 @@ export interface Turn {
   summary: AnswerSummary | null;
   plan: Plan | null;
   rerouted: boolean;
+  /** The cold local model this answer waited for: its load, as it went. */
+  load: LoadState | null;
   budgetWarning: string | null;
   error: TurnError | null;
   streaming: boolean;
+}
+
+export interface LoadState {
+  stage: LoadStageName;
+  done: number;
+  total: number;
+  elapsedMs: number;
 }
 
 export interface Conv {
@@ -81,6 +91,7 @@ function blankTurn(role: Turn["role"]): Turn {
     summary: null,
     plan: null,
     rerouted: false,
+    load: null,
     budgetWarning: null,
     error: null,
     streaming: false,
@@ -218,6 +229,12 @@ export function useChat() {
             ...t,
             rerouted: true,
             plan: { route: ev.route, reason: ev.reason, model: ev.model },
+          }));
+          break;
+        case "loading":
+          patchTurn(convId, key, (t) => ({
+            ...t,
+            load: { stage: ev.stage, done: ev.done, total: ev.total, elapsedMs: ev.elapsedMs },
           }));
           break;
         case "finished":

@@ -42,7 +42,10 @@ struct Answer {
 }
 
 pub async fn run(ctx: &Ctx, args: &ChatArgs) -> Result<Exit, CliError> {
-    let router = ctx.router().await?;
+    let (router, engine) = ctx.router_and_engine().await?;
+    if !ctx.json {
+        announce_loads(&engine);
+    }
     let model = ModelId::new(
         args.model
             .clone()
@@ -81,6 +84,37 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> Result<Exit, CliError> {
         output::json(&answer)?;
     }
     Ok(exit_of(answer.summary.as_ref()))
+}
+
+/// Tells the person at the terminal (stderr) when an answer waits for a
+/// cold local model: converting, loading, then how long it took.
+fn announce_loads(engine: &llmaas_local::LocalEngine) {
+    use llmaas_local::LoadStage;
+    let mut loads = engine.load_events();
+    tokio::spawn(async move {
+        let mut last = None;
+        while loads.changed().await.is_ok() {
+            let Some(p) = loads.borrow_and_update().clone() else {
+                continue;
+            };
+            if last.replace(p.stage) == Some(p.stage) {
+                continue;
+            }
+            match p.stage {
+                LoadStage::Checking => {}
+                LoadStage::Converting => {
+                    eprintln!("converting {} for this CPU (once)…", p.model);
+                }
+                LoadStage::Loading => eprintln!("loading {}…", p.model),
+                LoadStage::Ready => eprintln!(
+                    "{} loaded in {}.{} s",
+                    p.model,
+                    p.elapsed_ms / 1000,
+                    (p.elapsed_ms % 1000) / 100
+                ),
+            }
+        }
+    });
 }
 
 async fn interactive(
@@ -239,6 +273,11 @@ pub fn summary_line(s: &Summary) -> String {
     parts.push(format!("{}", s.cost));
     if let Some(t) = s.ttft_ms {
         parts.push(format!("first token {}.{:02} s", t / 1000, (t % 1000) / 10));
+    }
+    if s.route == llmaas_core::Route::Local
+        && let Some(tps) = s.decode_tokens_per_s()
+    {
+        parts.push(format!("{tps:.1} tokens/s"));
     }
     if s.status != RequestStatus::Done {
         parts.push(format!(

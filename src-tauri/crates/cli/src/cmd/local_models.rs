@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use llmaas_local::fetch::{self, ImportMode, Pull, PullKind, TransferProgress};
+use llmaas_local::requant::{self, Target};
 use llmaas_local::{LocalModel, Source, Status};
 use serde::Serialize;
 
@@ -30,13 +31,21 @@ struct Listed<'a> {
     name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     quantisation: Option<&'a str>,
+    /// What the weights run in: `quantisation`, or what a file with slow
+    /// tensors is converted to at import or first load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runs_as: Option<String>,
+    /// About the memory its weights take once loaded (the context's cache
+    /// comes on top).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     parameters: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     context: Option<u64>,
 }
 
-fn listed(m: &LocalModel) -> Listed<'_> {
+fn listed(m: &LocalModel, to: Target) -> Listed<'_> {
     let info = m.info();
     Listed {
         id: m.id.as_str(),
@@ -51,6 +60,8 @@ fn listed(m: &LocalModel) -> Listed<'_> {
         architecture: info.map(|i| i.architecture.as_str()),
         name: info.and_then(|i| i.name.as_deref()),
         quantisation: info.map(|i| i.quantisation.as_str()),
+        runs_as: info.map(|i| requant::runs_as(i, to)),
+        memory_bytes: info.map(|i| requant::memory_estimate(i, to)),
         parameters: info.map(|i| i.parameters),
         context: info.and_then(|i| i.context_length),
     }
@@ -61,6 +72,7 @@ pub fn list(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
     let library = ctx.local_library();
     let models = library.models();
     let needle = search.map(str::to_lowercase);
+    let to = llmaas_setup::convert_to(&ctx.settings);
     let shown: Vec<&LocalModel> = models
         .iter()
         .filter(|m| {
@@ -73,7 +85,7 @@ pub fn list(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
         })
         .collect();
     if ctx.json {
-        let rows: Vec<_> = shown.iter().map(|m| listed(m)).collect();
+        let rows: Vec<_> = shown.iter().map(|m| listed(m, to)).collect();
         output::json(&rows)?;
         return Ok(Exit::Ok);
     }
@@ -91,6 +103,7 @@ pub fn list(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
         "quant",
         "context",
         "size",
+        "memory",
         "status",
     ]);
     for m in &shown {
@@ -100,11 +113,13 @@ pub fn list(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
             info.map(|i| i.architecture.clone()).unwrap_or_default(),
             info.map(llmaas_local::gguf::GgufInfo::parameters_label)
                 .unwrap_or_default(),
-            info.map(|i| i.quantisation.clone()).unwrap_or_default(),
+            info.map(|i| quant_label(i, to)).unwrap_or_default(),
             info.and_then(|i| i.context_length)
                 .map(output::thousands)
                 .unwrap_or_default(),
             megabytes(m.size_bytes),
+            info.map(|i| format!("~{}", megabytes(requant::memory_estimate(i, to))))
+                .unwrap_or_default(),
             match (&m.status, m.source) {
                 (Status::Ready(_), Source::Default) => "ready (embedded default)".to_owned(),
                 (Status::Ready(_), Source::Folder) => "ready".to_owned(),
@@ -114,11 +129,23 @@ pub fn list(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
     }
     output::line(t)?;
     output::line(format_args!(
-        "{} local models; folder {}",
+        "{} local models; folder {}; {} kernels, {} threads",
         shown.len(),
-        library.folder().display()
+        library.folder().display(),
+        llmaas_local::cpu_kernels(),
+        llmaas_local::threads::in_use()
     ))?;
     Ok(Exit::Ok)
+}
+
+/// `Q8_0`, or `Q4_1 → Q8_0` for a file converted before it runs.
+fn quant_label(info: &llmaas_local::gguf::GgufInfo, to: Target) -> String {
+    let runs = requant::runs_as(info, to);
+    if runs == info.quantisation {
+        runs
+    } else {
+        format!("{} → {runs}", info.quantisation)
+    }
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -136,7 +163,7 @@ fn bar() -> ProgressBar {
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+        ProgressStyle::with_template("{msg}{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -144,6 +171,10 @@ fn bar() -> ProgressBar {
 }
 
 fn update(bar: &ProgressBar, p: TransferProgress) {
+    if p.converting && bar.message().is_empty() {
+        // A file with slow tensors, converted once (see llmaas_local::requant).
+        bar.set_message("converting ");
+    }
     if let Some(total) = p.total {
         bar.set_length(total);
     }
@@ -157,7 +188,8 @@ pub fn import(ctx: &Ctx, file: &Path, link: bool) -> Result<Exit, CliError> {
     } else {
         ImportMode::Copy
     };
-    let path = fetch::import(file, &ctx.models_dir(), mode, &|p| update(&bar, p));
+    let to = llmaas_setup::convert_to(&ctx.settings);
+    let path = fetch::import(file, &ctx.models_dir(), mode, to, &|p| update(&bar, p));
     bar.finish_and_clear();
     announce(ctx, &path?)
 }
@@ -178,6 +210,7 @@ pub async fn pull(
         file_name: name.map(str::to_owned),
         sha256: sha256.map(str::to_owned),
         stall_timeout: None,
+        convert_to: llmaas_setup::convert_to(&ctx.settings),
         kind: if speech {
             PullKind::Speech
         } else {
