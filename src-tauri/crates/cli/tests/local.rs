@@ -36,6 +36,9 @@ fn lists_imports_and_refuses_bad_files() {
     assert_eq!(rows[0]["quantisation"], "Q4_1");
     // candle has no SIMD kernel for Q4_1: it runs converted.
     assert_eq!(rows[0]["runs_as"], "Q8_0");
+    // Known before loading: where it would run, and with which kernels.
+    assert_eq!(rows[0]["device"], "cpu");
+    assert!(rows[0]["kernels"].is_string());
     assert_eq!(rows[0]["context"], 8192);
     assert_eq!(rows[0]["source"], "default");
 

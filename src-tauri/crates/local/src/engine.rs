@@ -168,8 +168,7 @@ impl LocalEngine {
     /// The device a model would run on now: a GPU when the build has its
     /// feature and one is there, else the CPU.
     pub fn device(&self) -> String {
-        mistralrs::best_device(self.inner.options.force_cpu)
-            .map_or_else(|_| "cpu".to_owned(), |d| device_name(&d))
+        device_for(self.inner.options.force_cpu)
     }
 
     /// Answers generating now.
@@ -233,6 +232,12 @@ impl Inner {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The device a model would run on: a GPU when the build has its feature
+/// and one is there (unless `force_cpu`), else `cpu`. Known before any load.
+pub fn device_for(force_cpu: bool) -> String {
+    mistralrs::best_device(force_cpu).map_or_else(|_| "cpu".to_owned(), |d| device_name(&d))
 }
 
 /// `cpu`, `cuda:0`, `metal:0` (candle's `DeviceLocation` is not re-exported:

@@ -33,6 +33,7 @@ pub mod whisper;
 
 pub use engine::{
     DEQUANTIZE_F16_ENV, EngineOptions, LoadProgress, LoadStage, LoadedModel, LocalEngine,
+    device_for,
 };
 pub use error::LocalError;
 pub use library::{

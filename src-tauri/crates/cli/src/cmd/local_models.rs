@@ -39,13 +39,16 @@ struct Listed<'a> {
     /// comes on top).
     #[serde(skip_serializing_if = "Option::is_none")]
     memory_bytes: Option<u64>,
+    /// Where it would run (`cpu`, `cuda:0`), and with which CPU kernels.
+    device: &'a str,
+    kernels: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     parameters: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     context: Option<u64>,
 }
 
-fn listed(m: &LocalModel, to: Target) -> Listed<'_> {
+fn listed<'a>(m: &'a LocalModel, to: Target, device: &'a str) -> Listed<'a> {
     let info = m.info();
     Listed {
         id: m.id.as_str(),
@@ -62,6 +65,8 @@ fn listed(m: &LocalModel, to: Target) -> Listed<'_> {
         quantisation: info.map(|i| i.quantisation.as_str()),
         runs_as: info.map(|i| requant::runs_as(i, to)),
         memory_bytes: info.map(|i| requant::memory_estimate(i, to)),
+        device,
+        kernels: llmaas_local::cpu_kernels(),
         parameters: info.map(|i| i.parameters),
         context: info.and_then(|i| i.context_length),
     }
@@ -73,6 +78,8 @@ pub fn list(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
     let models = library.models();
     let needle = search.map(str::to_lowercase);
     let to = llmaas_setup::convert_to(&ctx.settings);
+    let force_cpu = llmaas_setup::engine_options(&ctx.paths, &ctx.settings, None).force_cpu;
+    let device = llmaas_local::device_for(force_cpu);
     let shown: Vec<&LocalModel> = models
         .iter()
         .filter(|m| {
@@ -85,7 +92,7 @@ pub fn list(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
         })
         .collect();
     if ctx.json {
-        let rows: Vec<_> = shown.iter().map(|m| listed(m, to)).collect();
+        let rows: Vec<_> = shown.iter().map(|m| listed(m, to, &device)).collect();
         output::json(&rows)?;
         return Ok(Exit::Ok);
     }
@@ -129,7 +136,7 @@ pub fn list(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
     }
     output::line(t)?;
     output::line(format_args!(
-        "{} local models; folder {}; {} kernels, {} threads",
+        "{} local models; folder {}; runs on {device} ({} kernels, {} threads)",
         shown.len(),
         library.folder().display(),
         llmaas_local::cpu_kernels(),
