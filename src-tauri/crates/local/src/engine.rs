@@ -376,7 +376,16 @@ async fn weights(
                 options
                     .staging_dir
                     .join(format!("{}.{}", safe_name(&entry.id), target.name()));
-            let path = convert_cached(entry.path.clone(), dir.clone(), target, progress).await?;
+            // The converted file is alone in `dir` (with a hidden note), as
+            // mistral.rs wants (see `stage`). A load nobody waits for any
+            // more still finishes its conversion: the next load reuses it.
+            let (src, folder) = (entry.path.clone(), dir.clone());
+            let path = requant::off_thread(
+                move |report| requant::cached(&src, &folder, target, report),
+                requant::Abandoned::Finish,
+                progress,
+            )
+            .await?;
             let file = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -480,33 +489,6 @@ fn safe_name(id: &ModelId) -> String {
             }
         })
         .collect()
-}
-
-/// [`requant::cached`] on a blocking thread, its progress forwarded. The
-/// converted file is alone in `dir` (with a hidden note), as mistral.rs
-/// wants (see [`stage`]).
-async fn convert_cached(
-    src: PathBuf,
-    dir: PathBuf,
-    target: Target,
-    progress: &(dyn Fn(requant::Progress) + Send + Sync),
-) -> Result<PathBuf, LocalError> {
-    let (tx, mut rx) = tokio::sync::watch::channel(None);
-    let task = tokio::task::spawn_blocking(move || {
-        requant::cached(&src, &dir, target, &mut |p| {
-            // A load nobody waits for any more still finishes its conversion:
-            // the next load reuses it.
-            let _ = tx.send(Some(p));
-            true
-        })
-    });
-    while rx.changed().await.is_ok() {
-        if let Some(p) = *rx.borrow_and_update() {
-            progress(p);
-        }
-    }
-    task.await
-        .map_err(|e| LocalError::Engine(format!("the conversion stopped: {e}")))?
 }
 
 async fn idle_timer(inner: Weak<Inner>, idle: Duration) {

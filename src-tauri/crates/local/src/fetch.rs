@@ -360,7 +360,14 @@ pub async fn download(
         // converted file, and the download goes, whether the conversion
         // worked or not (nothing half-made is left in the folder).
         let to = target.with_file_name(requant::converted_name(&name, pull.convert_to));
-        let converted = convert_download(part.clone(), to.clone(), pull.convert_to, progress).await;
+        // Dropping the download's future cancels the conversion too.
+        let (src, into, target) = (part.clone(), to.clone(), pull.convert_to);
+        let converted = requant::off_thread(
+            move |report| requant::convert_file(&src, &into, target, false, report),
+            requant::Abandoned::Cancel,
+            &|p| progress(converting(p)),
+        )
+        .await;
         let _ = std::fs::remove_file(&part);
         return converted.map(|()| to);
     }
@@ -384,27 +391,6 @@ fn converting(p: requant::Progress) -> TransferProgress {
         total: Some(p.total),
         converting: true,
     }
-}
-
-/// Converts a whole download on a blocking thread, forwarding its progress;
-/// dropping the future cancels it (the next progress report fails).
-async fn convert_download(
-    src: PathBuf,
-    to: PathBuf,
-    target: requant::Target,
-    progress: &(dyn Fn(TransferProgress) + Send + Sync),
-) -> Result<(), LocalError> {
-    let (tx, mut rx) = tokio::sync::watch::channel(None);
-    let task = tokio::task::spawn_blocking(move || {
-        requant::convert_file(&src, &to, target, false, &mut |p| tx.send(Some(p)).is_ok())
-    });
-    while rx.changed().await.is_ok() {
-        if let Some(p) = *rx.borrow_and_update() {
-            progress(converting(p));
-        }
-    }
-    task.await
-        .map_err(|e| LocalError::Engine(format!("the conversion stopped: {e}")))?
 }
 
 /// `START` of a `Content-Range: bytes START-END/TOTAL` header.

@@ -146,6 +146,36 @@ pub fn cached(
     Ok(dst)
 }
 
+/// When the caller of [`off_thread`] stops waiting (its future is dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Abandoned {
+    /// The conversion stops at its next progress report.
+    Cancel,
+    /// It runs to its end, for the next caller to reuse.
+    Finish,
+}
+
+/// Runs `work` (a conversion) on a blocking thread, forwarding its progress
+/// to `progress` as it goes: the one way the engine and downloads convert
+/// from async code. Only the latest report waits to be forwarded.
+pub(crate) async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce(&mut dyn FnMut(Progress) -> bool) -> Result<T, LocalError> + Send + 'static,
+    abandoned: Abandoned,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<T, LocalError> {
+    let (tx, mut rx) = tokio::sync::watch::channel(None);
+    let task = tokio::task::spawn_blocking(move || {
+        work(&mut |p| tx.send(Some(p)).is_ok() || abandoned == Abandoned::Finish)
+    });
+    while rx.changed().await.is_ok() {
+        if let Some(p) = *rx.borrow_and_update() {
+            progress(p);
+        }
+    }
+    task.await
+        .map_err(|e| LocalError::Engine(format!("the conversion stopped: {e}")))?
+}
+
 /// What tells one version of a file from another, cheaply.
 fn identity(src: &Path) -> Result<String, LocalError> {
     let canonical = std::fs::canonicalize(src).map_err(|e| LocalError::io(src, &e))?;
