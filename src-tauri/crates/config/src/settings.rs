@@ -70,6 +70,10 @@ pub struct ModelSettings {
     /// What local files whose tensors the engine runs slowly (Q4_1, Q5_0,
     /// Q5_1) are converted to, once, at import, download or first load.
     pub convert_to: ConvertTo,
+    /// A list of downloadable local models used instead of the built-in one
+    /// (an organisation's vetted list; the format of `models/local/downloads.toml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_list: Option<PathBuf>,
 }
 
 /// The quantisation slow local model files are converted to.
@@ -120,6 +124,7 @@ impl Default for ModelSettings {
             local_speech: "whisper-tiny.en".to_owned(),
             folder: None,
             convert_to: ConvertTo::Q8_0,
+            download_list: None,
         }
     }
 }
@@ -217,6 +222,10 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "models.convert_to",
         "Q4_1/Q5 local files are converted to: q8_0 (default) or q4_0",
+    ),
+    (
+        "models.download_list",
+        "a list of downloadable models replacing the built-in one",
     ),
     (
         "budget.monthly_limit_eur",
@@ -330,6 +339,11 @@ impl Settings {
             "models.local_speech" => s(&self.models.local_speech),
             "models.folder" => self.models.folder.as_ref().map(|p| p.display().to_string()),
             "models.convert_to" => s(self.models.convert_to.as_str()),
+            "models.download_list" => self
+                .models
+                .download_list
+                .as_ref()
+                .map(|p| p.display().to_string()),
             "budget.monthly_limit_eur" => self.budget.monthly_limit_eur.clone(),
             "budget.output_tokens_per_hour" => {
                 self.budget.output_tokens_per_hour.map(|n| n.to_string())
@@ -392,6 +406,7 @@ impl Settings {
             "models.local_speech" => self.models.local_speech = name()?,
             "models.folder" => self.models.folder = opt().map(PathBuf::from),
             "models.convert_to" => self.models.convert_to = value.parse().map_err(invalid)?,
+            "models.download_list" => self.models.download_list = opt().map(PathBuf::from),
             "budget.monthly_limit_eur" => self.budget.monthly_limit_eur = opt(),
             "budget.output_tokens_per_hour" => self.budget.output_tokens_per_hour = count()?,
             "budget.output_tokens_per_day" => self.budget.output_tokens_per_day = count()?,

@@ -16,6 +16,14 @@ pub enum LocalError {
     AlreadyExists(PathBuf),
     #[error("download failed: {0}")]
     Download(String),
+    /// A download the disk cannot take (measured before it starts).
+    #[error(
+        "{path}: not enough free space: the download needs {need} bytes (with a margin), the disk has {free}; free some space or choose another models folder"
+    )]
+    NoSpace { path: PathBuf, need: u64, free: u64 },
+    /// A list of downloadable models that cannot be used.
+    #[error("{path}: not a usable list of downloadable models: {reason}")]
+    BadList { path: PathBuf, reason: String },
     #[error("checksum mismatch: expected sha256 {expected}, got {actual}; the file was deleted")]
     ChecksumMismatch { expected: String, actual: String },
     #[error("no local model `{0}` (see `llmaas models --local`)")]

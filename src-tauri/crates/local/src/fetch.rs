@@ -67,7 +67,7 @@ pub fn check_model(path: &Path) -> Result<gguf::GgufInfo, LocalError> {
     Ok(info)
 }
 
-fn part_path(target: &Path) -> PathBuf {
+pub(crate) fn part_path(target: &Path) -> PathBuf {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -210,11 +210,29 @@ pub struct Pull {
     pub file_name: Option<String>,
     /// The expected sha256 (hex); checked when given, required over plain http.
     pub sha256: Option<String>,
+    /// The file's size, when known (a listed model): the free space is
+    /// checked against it before anything is asked, and a server that
+    /// announces another size is not read from.
+    pub size: Option<u64>,
     pub kind: PullKind,
     /// [`STALL_TIMEOUT`] when `None`.
     pub stall_timeout: Option<std::time::Duration>,
     /// What a chat model with slow tensors is converted to once checked.
     pub convert_to: requant::Target,
+}
+
+/// [`download`] with an HTTP client made for it (30 s to connect, then
+/// [`STALL_TIMEOUT`] between pieces): what the front ends call.
+pub async fn get(
+    pull: &Pull,
+    folder: &Path,
+    progress: &(dyn Fn(TransferProgress) + Send + Sync),
+) -> Result<PathBuf, LocalError> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| LocalError::Download(format!("cannot set up the HTTP client: {e}")))?;
+    download(&client, pull, folder, progress).await
 }
 
 /// Downloads `pull` into `folder`, resuming a previous partial download of
@@ -263,6 +281,15 @@ pub async fn download(
         }
     }
 
+    if let Some(size) = pull.size {
+        if have > size {
+            // Longer than the file can be: not a piece of it.
+            let _ = std::fs::remove_file(&part);
+            hasher = Sha256::new();
+            have = 0;
+        }
+        check_space(folder, size - have)?;
+    }
     let mut request = client.get(&pull.url);
     if have > 0 {
         request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
@@ -300,7 +327,14 @@ pub async fn download(
         hasher = Sha256::new();
         have = 0;
     }
-    let total = response.content_length().map(|n| n + have);
+    let total = response.content_length().map(|n| n + have).or(pull.size);
+    if let (Some(expected), Some(announced)) = (pull.size, total)
+        && expected != announced
+    {
+        return Err(LocalError::Download(format!(
+            "the server announces {announced} bytes where the file has {expected}: not the listed file"
+        )));
+    }
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
@@ -383,6 +417,25 @@ pub async fn download(
     }
     std::fs::rename(&part, &target).map_err(|e| LocalError::io(&target, &e))?;
     Ok(target)
+}
+
+/// Free space kept beyond a download: the disk the user works on is not
+/// filled to its last byte by a model.
+pub const SPACE_MARGIN: u64 = 256 * 1024 * 1024;
+
+/// Refuses a download of `need` more bytes into `folder` when its disk has
+/// less free (plus [`SPACE_MARGIN`]): said before a byte is fetched rather
+/// than found with the disk full midway.
+pub fn check_space(folder: &Path, need: u64) -> Result<(), LocalError> {
+    let free = fs2::available_space(folder).map_err(|e| LocalError::io(folder, &e))?;
+    if free < need.saturating_add(SPACE_MARGIN) {
+        return Err(LocalError::NoSpace {
+            path: folder.to_path_buf(),
+            need: need.saturating_add(SPACE_MARGIN),
+            free,
+        });
+    }
+    Ok(())
 }
 
 fn converting(p: requant::Progress) -> TransferProgress {

@@ -503,3 +503,59 @@ async fn a_slow_download_is_kept_converted_and_the_download_removed() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("small.Q4_0.gguf")]);
 }
+
+/// A listed model (see [`crate::downloads`]) downloads with its checksum and
+/// size; a size the disk cannot take is refused before anything is asked,
+/// and a server announcing another size is not read from.
+#[tokio::test]
+async fn a_listed_size_is_checked_against_the_disk_and_the_server() {
+    let file = q8_model();
+    let srv = server(file.clone(), 1, true);
+    let ranges = Arc::clone(&srv.ranges);
+    let base = start(srv).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let listed = Pull {
+        url: format!("{base}/m.gguf"),
+        sha256: Some(sha(&file)),
+        size: Some(file.len() as u64),
+        ..Pull::default()
+    };
+
+    // Bigger than this disk's free space: said first, nothing fetched.
+    let free = fs2::available_space(dir.path()).unwrap();
+    let too_big = Pull {
+        size: Some(free + 1),
+        ..listed.clone()
+    };
+    let e = download(&client, &too_big, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, LocalError::NoSpace { free: f, .. } if f > 0),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("free some space"), "{e}");
+    assert!(ranges.lock().unwrap().is_empty(), "no request was made");
+
+    // The server's file is not the listed one.
+    let other = Pull {
+        size: Some(file.len() as u64 + 1),
+        ..listed.clone()
+    };
+    let e = download(&client, &other, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not the listed file"), "{e}");
+    assert!(!dir.path().join(".m.gguf.part").exists());
+
+    // The listed one: cut once (the server's first answer), resumed, whole.
+    let first = download(&client, &listed, dir.path(), &|_| {}).await;
+    let path = match first {
+        Ok(path) => path,
+        Err(_) => download(&client, &listed, dir.path(), &|_| {})
+            .await
+            .unwrap(),
+    };
+    assert_eq!(std::fs::read(path).unwrap(), file);
+}

@@ -6,6 +6,7 @@
 //! - [`Library`] lists the models folder and the embedded default;
 //!   [`watch`](watch::watch) keeps the listing current as files come and go.
 //! - [`fetch`] imports a file (copy or link) or downloads one (resume, checksum).
+//! - [`downloads`] is the curated list of models a user downloads in one click.
 //! - [`requant`] converts the quantisations candle runs slowly (Q4_1, Q5_0,
 //!   Q5_1) to Q8_0 or Q4_0, once, at import, pull or first load.
 //! - [`LocalEngine`] runs them behind the router's
@@ -19,6 +20,7 @@
 
 mod convert;
 pub mod default_model;
+pub mod downloads;
 mod engine;
 mod error;
 pub mod fetch;

@@ -15,8 +15,9 @@ use llmaas_config::secrets::API_KEY;
 use llmaas_config::{ConfigError, ConvertTo, Paths, Secret, SecretStore, Settings};
 use llmaas_core::{ChatBackend, ModelId};
 use llmaas_ledger::{Ledger, LimitsOverride, PriceBook, TierLimits, TierTable};
+use llmaas_local::downloads::DownloadList;
 use llmaas_local::requant::Target;
-use llmaas_local::{EngineOptions, Library, default_model};
+use llmaas_local::{EngineOptions, Library, LocalError, default_model};
 use llmaas_router::{KeySource, Router, RouterConfig};
 
 /// Why the router could not be set up. Each says what to fix.
@@ -114,6 +115,15 @@ pub fn library(paths: &Paths, settings: &Settings) -> Arc<Library> {
         Arc::new(Library::new(models_dir(paths, settings)).with_manifest_default(&default, path));
     library.refresh();
     library
+}
+
+/// The models a user can download in one click: the built-in list, or the
+/// one `models.download_list` names.
+pub fn download_list(settings: &Settings) -> Result<DownloadList, LocalError> {
+    match &settings.models.download_list {
+        Some(path) => DownloadList::load(path),
+        None => Ok(DownloadList::bundled()),
+    }
 }
 
 /// What slow local files are converted to (`models.convert_to`).
@@ -241,6 +251,38 @@ pub fn router(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each listed model stands in for a model of the bundled catalogue.
+    #[test]
+    fn listed_downloads_stand_in_for_catalogued_models() {
+        let catalog = Catalog::bundled();
+        let list = download_list(&Settings::default()).unwrap();
+        for m in list.models() {
+            if let Some(id) = &m.stands_in_for {
+                assert!(
+                    catalog.get(id).is_some(),
+                    "{}: no `{id}` in the catalogue",
+                    m.name
+                );
+            }
+        }
+        assert!(list.models().iter().any(|m| m.stands_in_for.is_some()));
+    }
+
+    #[test]
+    fn a_download_list_setting_replaces_the_bundled_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ours.toml");
+        std::fs::write(&path, "").unwrap();
+        let mut settings = Settings::default();
+        settings.models.download_list = Some(path.clone());
+        assert!(download_list(&settings).unwrap().models().is_empty());
+        std::fs::write(&path, "[[model]]\nname = 1\n").unwrap();
+        assert!(matches!(
+            download_list(&settings),
+            Err(LocalError::BadList { .. })
+        ));
+    }
 
     #[test]
     fn the_users_limits_override_the_tiers() {
