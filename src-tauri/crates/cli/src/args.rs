@@ -119,6 +119,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
+// Each bool is a flag of its own, and clap says which conflict.
+#[allow(clippy::struct_excessive_bools)]
 pub struct ModelsArgs {
     #[command(subcommand)]
     pub command: Option<ModelsCommand>,
@@ -147,6 +149,12 @@ pub struct ModelsArgs {
     /// default, with architecture, size, quantisation, context, or why one is unusable.
     #[arg(long, conflicts_with_all = ["capability", "all", "retiring_within", "live"])]
     pub local: bool,
+
+    /// The local models to download in one click (`llmaas models pull NAME`):
+    /// size, quantisation, memory needed, the cloud model each stands in
+    /// for, and whether it is here.
+    #[arg(long, conflicts_with_all = ["capability", "all", "retiring_within", "live", "local"])]
+    pub available: bool,
 }
 
 /// Where a request may run, overriding the `routing.policy` setting.
@@ -363,10 +371,12 @@ pub enum ModelsCommand {
         #[arg(long)]
         link: bool,
     },
-    /// Download a GGUF chat model (or, with --speech, a whisper.cpp ggml
-    /// model) into the models folder; an interrupted download resumes.
+    /// Download a listed model (`llmaas models --available`), a GGUF chat
+    /// model from its URL, or with --speech a whisper.cpp ggml model, into
+    /// the models folder; an interrupted download resumes.
     Pull {
-        /// The file's URL.
+        /// The name of a listed model, or a file's URL.
+        #[arg(value_name = "NAME|URL")]
         url: String,
         /// The expected sha256, checked before the file is kept.
         #[arg(long, value_name = "HEX")]

@@ -255,3 +255,90 @@ fn serve_runs_a_model_dropped_into_the_folder_while_it_runs() {
         "{answer}"
     );
 }
+
+/// `models --available` lists the download list the settings name, and
+/// `models pull NAME` gets a listed model with the list's checksum and size.
+#[test]
+fn lists_and_pulls_a_listed_model_by_name() {
+    let Some(model) = default_model() else { return };
+    let m = machine(&model);
+    let bytes = std::fs::read(&model).unwrap();
+    let manifest = llmaas_local::default_model::chat_default();
+    let base = serve(bytes.clone());
+    let list = m.data("our-models.toml");
+    std::fs::create_dir_all(list.parent().unwrap()).unwrap();
+    std::fs::write(
+        &list,
+        format!(
+            r#"[[model]]
+name = "smollm2-135m"
+family = "SmolLM2"
+editor = "Hugging Face"
+description = "The embedded default, served on loopback"
+parameters = "135M"
+architecture = "llama"
+quantisation = "Q4_1"
+url = "{base}/SmolLM2-135M-Instruct.Q4_1.gguf"
+size = {}
+sha256 = "{}"
+licence = "Apache-2.0"
+context = 8192
+capabilities = ["chat"]
+embedding = [49152, 576]
+stands_in_for = "qwen3:0.6b"
+checked_at = "this test"
+"#,
+            bytes.len(),
+            manifest.sha256
+        ),
+    )
+    .unwrap();
+    // The built-in list first: real models, none here.
+    let builtin = m.run(&["models", "--available", "--json"]).ok().json();
+    let rows = builtin.as_array().unwrap();
+    assert!(rows.len() >= 6, "{builtin}");
+    assert!(rows.iter().all(|r| r["presence"] == "absent"));
+    assert!(
+        rows.iter()
+            .all(|r| r["memory_bytes"].as_u64() > r["size"].as_u64())
+    );
+
+    m.run(&[
+        "config",
+        "set",
+        "models.download_list",
+        &list.display().to_string(),
+    ])
+    .ok();
+    let listed = m.run(&["models", "--available", "--json"]).ok().json();
+    assert_eq!(listed[0]["name"], "smollm2-135m");
+    assert_eq!(listed[0]["presence"], "absent");
+    assert_eq!(listed[0]["stands_in_for"], "qwen3:0.6b");
+
+    let unknown = m.run(&["models", "pull", "nope"]);
+    assert_eq!(unknown.code(), 2, "{}", unknown.stderr());
+    assert!(
+        unknown.stderr().contains("smollm2-135m"),
+        "{}",
+        unknown.stderr()
+    );
+    let flags = m.run(&[
+        "models",
+        "pull",
+        "smollm2-135m",
+        "--sha256",
+        &"0".repeat(64),
+    ]);
+    assert_eq!(flags.code(), 2, "{}", flags.stderr());
+
+    let run = m.run(&["models", "pull", "smollm2-135m"]).ok();
+    assert!(
+        run.stdout().contains("`smollm2-135m-instruct.q8_0`"),
+        "{}",
+        run.stdout()
+    );
+    let table = m.run(&["models", "--available"]).ok();
+    assert!(table.stdout().contains("yes"), "{}", table.stdout());
+    let here = m.run(&["models", "--available", "--json"]).ok().json();
+    assert_eq!(here[0]["presence"], "here");
+}

@@ -1,11 +1,13 @@
-//! `llmaas models --local`, `llmaas models import FILE [--link]` and
-//! `llmaas models pull URL [--sha256 HEX] [--name FILE.gguf]`.
+//! `llmaas models --local`, `llmaas models --available`,
+//! `llmaas models import FILE [--link]` and
+//! `llmaas models pull NAME|URL [--sha256 HEX] [--name FILE.gguf]`.
 
 use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use llmaas_local::downloads::{Downloadable, Presence};
 use llmaas_local::fetch::{self, ImportMode, Pull, PullKind, TransferProgress};
 use llmaas_local::requant::{self, Target};
 use llmaas_local::{LocalModel, Source, Status};
@@ -201,6 +203,131 @@ pub fn import(ctx: &Ctx, file: &Path, link: bool) -> Result<Exit, CliError> {
     announce(ctx, &path?)
 }
 
+/// A listed model as `--json` prints it.
+#[derive(Serialize)]
+struct Available<'a> {
+    #[serde(flatten)]
+    model: &'a Downloadable,
+    memory_bytes: u64,
+    /// `here`, `partial` (an interrupted download) or `absent`.
+    presence: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a Path>,
+    /// Bytes already downloaded.
+    downloaded_bytes: u64,
+}
+
+/// Lists the models `pull NAME` downloads, filtered by `search`.
+pub fn available(ctx: &Ctx, search: Option<&str>) -> Result<Exit, CliError> {
+    let list = llmaas_setup::download_list(&ctx.settings)?;
+    let folder = ctx.models_dir();
+    let to = llmaas_setup::convert_to(&ctx.settings);
+    let needle = search.map(str::to_lowercase);
+    let shown: Vec<(&Downloadable, Presence)> = list
+        .models()
+        .iter()
+        .filter(|m| {
+            needle.as_deref().is_none_or(|n| {
+                [&m.name, &m.family, &m.editor, &m.description]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(n))
+            })
+        })
+        .map(|m| (m, m.presence(&folder, to)))
+        .collect();
+    if ctx.json {
+        let rows: Vec<_> = shown.iter().map(|(m, p)| available_row(m, p, to)).collect();
+        output::json(&rows)?;
+        return Ok(Exit::Ok);
+    }
+    let mut t = output::table(&[
+        "name", "family", "params", "quant", "size", "memory", "context", "for", "here",
+    ]);
+    for (m, presence) in &shown {
+        t.add_row(vec![
+            m.name.clone(),
+            m.family.clone(),
+            m.parameters.clone(),
+            m.quantisation.clone(),
+            megabytes(m.size),
+            format!("~{}", megabytes(m.memory_bytes(to))),
+            output::thousands(u64::from(m.context)),
+            m.stands_in_for.clone().unwrap_or_default(),
+            match presence {
+                Presence::Here(_) => "yes".to_owned(),
+                Presence::Partial(have) => format!("{}% (resumes)", have * 100 / m.size.max(1)),
+                Presence::Absent => String::new(),
+            },
+        ]);
+    }
+    output::line(t)?;
+    output::line(format_args!(
+        "{} models to download into {}: llmaas models pull NAME",
+        shown.len(),
+        folder.display()
+    ))?;
+    Ok(Exit::Ok)
+}
+
+fn available_row<'a>(m: &'a Downloadable, presence: &'a Presence, to: Target) -> Available<'a> {
+    Available {
+        model: m,
+        memory_bytes: m.memory_bytes(to),
+        presence: match presence {
+            Presence::Here(_) => "here",
+            Presence::Partial(_) => "partial",
+            Presence::Absent => "absent",
+        },
+        path: match presence {
+            Presence::Here(p) => Some(p),
+            _ => None,
+        },
+        downloaded_bytes: match presence {
+            Presence::Here(_) => m.size,
+            Presence::Partial(n) => *n,
+            Presence::Absent => 0,
+        },
+    }
+}
+
+/// What `pull NAME|URL` downloads: a listed model by name (its checksum and
+/// size from the list), or the URL with what the flags say.
+fn what_to_pull(
+    ctx: &Ctx,
+    url: &str,
+    sha256: Option<&str>,
+    name: Option<&str>,
+    speech: bool,
+) -> Result<Pull, CliError> {
+    let convert_to = llmaas_setup::convert_to(&ctx.settings);
+    if !url.contains("://") {
+        let list = llmaas_setup::download_list(&ctx.settings)?;
+        return match list.get(url) {
+            Some(m) if !speech && sha256.is_none() && name.is_none() => Ok(m.pull(convert_to)),
+            Some(_) => Err(CliError::Usage(
+                "a listed model comes with its name, checksum and kind: pass no flags".into(),
+            )),
+            None => Err(CliError::Usage(format!(
+                "no listed model `{url}` (see `llmaas models --available`: {}); or give a URL",
+                list.names().join(", ")
+            ))),
+        };
+    }
+    Ok(Pull {
+        url: url.to_owned(),
+        file_name: name.map(str::to_owned),
+        sha256: sha256.map(str::to_owned),
+        size: None,
+        stall_timeout: None,
+        convert_to,
+        kind: if speech {
+            PullKind::Speech
+        } else {
+            PullKind::Chat
+        },
+    })
+}
+
 pub async fn pull(
     ctx: &Ctx,
     url: &str,
@@ -208,24 +335,9 @@ pub async fn pull(
     name: Option<&str>,
     speech: bool,
 ) -> Result<Exit, CliError> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| CliError::Usage(format!("cannot set up the HTTP client: {e}")))?;
-    let pull = Pull {
-        url: url.to_owned(),
-        file_name: name.map(str::to_owned),
-        sha256: sha256.map(str::to_owned),
-        stall_timeout: None,
-        convert_to: llmaas_setup::convert_to(&ctx.settings),
-        kind: if speech {
-            PullKind::Speech
-        } else {
-            PullKind::Chat
-        },
-    };
+    let pull = what_to_pull(ctx, url, sha256, name, speech)?;
     let bar = bar();
-    let path = fetch::download(&client, &pull, &ctx.models_dir(), &|p| update(&bar, p)).await;
+    let path = fetch::get(&pull, &ctx.models_dir(), &|p| update(&bar, p)).await;
     bar.finish_and_clear();
     let path = path?;
     if !speech {

@@ -33,6 +33,7 @@ pub fn run(ctx: &Ctx, args: &ModelsArgs) -> Result<Exit, CliError> {
         // main runs it on the async runtime.
         Some(ModelsCommand::Pull { .. }) => unreachable!("pull is async"),
         None if args.local => super::local_models::list(ctx, args.search.as_deref()),
+        None if args.available => super::local_models::available(ctx, args.search.as_deref()),
         None => list(ctx, &catalog, args, today),
     }
 }
