@@ -127,10 +127,12 @@ impl From<llmaas_local::LocalError> for AppError {
     fn from(e: llmaas_local::LocalError) -> AppError {
         use llmaas_local::LocalError as L;
         let code = match &e {
-            L::Io { .. } => ErrorCode::Io,
-            L::NotAModel { .. } | L::AlreadyExists(_) | L::ChecksumMismatch { .. } => {
-                ErrorCode::BadInput
-            }
+            L::Io { .. } | L::NoSpace { .. } => ErrorCode::Io,
+            L::NotAModel { .. }
+            | L::AlreadyExists(_)
+            | L::ChecksumMismatch { .. }
+            | L::BadList { .. } => ErrorCode::BadInput,
+            L::Cancelled => ErrorCode::Cancelled,
             L::ModelNotFound(_) => ErrorCode::NotFound,
             L::Unusable { .. } => ErrorCode::NoLocalModel,
             _ => ErrorCode::Backend,

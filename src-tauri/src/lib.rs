@@ -27,7 +27,9 @@ pub const BINDINGS: &str = "../ui/src/bindings.ts";
 
 /// Every command the window may call, for the invoke handler and the bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{app, catalog, chat, history, hot_folder, meetings, ocr, settings, spend};
+    use commands::{
+        app, catalog, chat, downloads, history, hot_folder, meetings, ocr, settings, spend,
+    };
     // One name per type: our types serialize and deserialize the same way,
     // so the `_Serialize`/`_Deserialize` split of serde phases adds nothing.
     tauri_specta::Builder::<tauri::Wry>::new()
@@ -49,6 +51,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             ocr::ocr_export,
             catalog::catalog_list,
             catalog::model_import,
+            downloads::models_available,
+            downloads::model_download,
             spend::spend_overview,
             spend::spend_export_csv,
             settings::settings_get,

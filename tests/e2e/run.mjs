@@ -4,13 +4,17 @@
 // WebKitWebDriver, the way a user would: the embedded local model answers a
 // chat, the project's LLMaaS simulator plays the cloud, a recording made with
 // espeak-ng is dropped onto the window, the catalogue is filtered, the spend
-// panel is read before and after a request, a key is set and cleared. Each
+// panel is read before and after a request, a key is set and cleared, a
+// listed local model is downloaded from a server on loopback (cancelled,
+// resumed, a wrong checksum, a disk too small). Each
 // test saves a screenshot in tests/e2e/screenshots/.
 //
 // Run it through scripts/e2e.sh, which provides Xvfb, a private D-Bus session
 // with a throw-away keyring, and the built binaries.
 
 import { spawn, execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createServer } from "node:http";
 import { copyFileSync, mkdtempSync, mkdirSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, homedir } from "node:os";
 import { join, resolve, dirname } from "node:path";
@@ -53,7 +57,11 @@ execFileSync("sox", [home("files/raw.wav"), "-r", "16000", "-c", "1", wav]);
 const hot = home("files/hot");
 mkdirSync(hot, { recursive: true });
 mkdirSync(home("config/llmaas-desktop"), { recursive: true });
-writeFileSync(home("config/llmaas-desktop/settings.toml"), `[ui]\nhot_folder = ${JSON.stringify(hot)}\n`);
+const downloadList = home("files/downloads.toml");
+writeFileSync(
+  home("config/llmaas-desktop/settings.toml"),
+  `[ui]\nhot_folder = ${JSON.stringify(hot)}\n\n[models]\ndownload_list = ${JSON.stringify(downloadList)}\n`,
+);
 
 // A scan for OCR: a PNG with a few black bars (ImageMagick).
 const scan = home("files/invoice.png");
@@ -64,6 +72,85 @@ execFileSync("convert", ["-size", "800x1000", "xc:white", "-fill", "black",
 const opened = home("files/opened-links.txt");
 const browserScript = home("files/browser.sh");
 writeFileSync(browserScript, `#!/bin/sh\nprintf '%s\\n' "$1" >> ${JSON.stringify(opened)}\n`, { mode: 0o755 });
+
+// --- a model server ---------------------------------------------------------
+
+// The embedded default model, served on loopback as a listed download (the
+// app's list is replaced by one naming this server): the first answer for
+// it is slow enough to be cancelled midway, a resume is answered from its
+// Range, every request is recorded.
+const modelFile = process.env.LLMAAS_DEFAULT_MODEL ||
+  join(homedir(), ".cache/llmaas-desktop/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf");
+const modelBytes = readFileSync(modelFile);
+const modelSha = createHash("sha256").update(modelBytes).digest("hex");
+const modelRequests = [];
+
+function startModelServer() {
+  let slowOnce = true;
+  const server = createServer((req, res) => {
+    const name = decodeURIComponent(req.url.split("/").pop());
+    const range = req.headers.range ?? null;
+    modelRequests.push({ name, range });
+    const from = range ? Number(/bytes=(\d+)-/.exec(range)?.[1] ?? 0) : 0;
+    if (from >= modelBytes.length) {
+      res.writeHead(416).end();
+      return;
+    }
+    const body = modelBytes.subarray(from);
+    const head = { "Content-Type": "application/octet-stream", "Content-Length": body.length };
+    if (range) head["Content-Range"] = `bytes ${from}-${modelBytes.length - 1}/${modelBytes.length}`;
+    res.writeHead(range ? 206 : 200, head);
+    const slow = slowOnce && name.startsWith("SmolLM2");
+    if (!slow) {
+      res.end(body);
+      return;
+    }
+    slowOnce = false;
+    // 1 MiB every 100 ms: about 10 MB/s, ten seconds for the file.
+    let at = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed || at >= body.length) {
+        clearInterval(timer);
+        if (!res.destroyed) res.end();
+        return;
+      }
+      res.write(body.subarray(at, at + (1 << 20)));
+      at += 1 << 20;
+    }, 100);
+    req.on("close", () => clearInterval(timer));
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
+}
+
+function listEntry(name, file, { sha256 = modelSha, size = modelBytes.length } = {}) {
+  return `[[model]]
+name = "${name}"
+family = "SmolLM2"
+editor = "Hugging Face"
+description = "The embedded default, served on loopback"
+parameters = "135M"
+architecture = "llama"
+quantisation = "Q4_1"
+url = "${modelBase}/${file}"
+size = ${size}
+sha256 = "${sha256}"
+licence = "Apache-2.0"
+context = 8192
+capabilities = ["chat"]
+embedding = [49152, 576]
+checked_at = "the e2e run"
+
+`;
+}
+
+const modelServer = await startModelServer();
+const modelBase = `http://127.0.0.1:${modelServer.address().port}/m`;
+writeFileSync(
+  downloadList,
+  listEntry("e2e-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf") +
+    listEntry("e2e-wrong-checksum", "Wrong.Q4_1.gguf", { sha256: "0".repeat(64) }) +
+    listEntry("e2e-too-big", "Huge.Q4_1.gguf", { size: 1e15 }),
+);
 
 // --- the simulator --------------------------------------------------------
 
@@ -335,6 +422,57 @@ try {
     await shot("catalogue");
   });
 
+  await test("download", async () => {
+    await nav("catalog");
+    const row = await browser.$('[data-testid="download-row"][data-name="e2e-smollm2"]');
+    await row.waitForExist({ timeout: 10_000, timeoutMsg: "the listed model is not shown" });
+    await (await row.$('[data-testid="download-start"]')).click();
+    // Progress with a speed, then a cancel midway.
+    const status = await row.$('[data-testid="download-status"]');
+    await browser.waitUntil(async () => /\/s/.test(await status.getText().catch(() => "")), {
+      timeout: 15_000,
+      timeoutMsg: "no progress with a speed",
+    });
+    await row.scrollIntoView();
+    await shot("download");
+    await (await row.$('[data-testid="download-cancel"]')).click();
+    await browser.waitUntil(async () => (await row.getAttribute("data-presence")) === "partial", {
+      timeout: 15_000,
+      timeoutMsg: "the cancelled download is not kept for a resume",
+    });
+    const resume = await (await row.$('[data-testid="download-start"]')).getText();
+    assert(/resume/i.test(resume), `the button does not offer a resume: ${resume}`);
+    // The resume asks for the rest only, and the file is checked whole.
+    await (await row.$('[data-testid="download-start"]')).click();
+    await browser.waitUntil(async () => (await row.getAttribute("data-presence")) === "here", {
+      timeout: 60_000,
+      timeoutMsg: "the resumed download did not finish",
+    });
+    const ours = modelRequests.filter((r) => r.name.startsWith("SmolLM2"));
+    assert(ours.length === 2, `two requests expected: ${JSON.stringify(ours)}`);
+    const from = Number(/bytes=(\d+)-/.exec(ours[1].range ?? "")?.[1] ?? 0);
+    assert(from > 0 && from < modelBytes.length, `the second request is not a resume: ${JSON.stringify(ours[1])}`);
+    const here = await (await row.$('[data-testid="download-here"]')).getText();
+    // Its tensors are Q4_1: it is kept converted to Q8_0.
+    assert(/smollm2-135m-instruct\.q8_0/.test(here), `not listed as the converted model: ${here}`);
+    const listed = await browser.$('[data-testid="catalog-row"][data-model-id="smollm2-135m-instruct.q8_0"]');
+    assert(await listed.isExisting(), "the downloaded model is not in the catalogue");
+  });
+
+  await test("download-refused", async () => {
+    await nav("catalog");
+    for (const [name, why] of [["e2e-wrong-checksum", /checksum/i], ["e2e-too-big", /free space/i]]) {
+      const row = await browser.$(`[data-testid="download-row"][data-name="${name}"]`);
+      await (await row.$('[data-testid="download-start"]')).click();
+      const error = await row.$('[data-testid="download-error"]');
+      await error.waitForExist({ timeout: 60_000, timeoutMsg: `${name}: no error shown` });
+      const message = await error.getText();
+      assert(why.test(message), `${name}: ${message}`);
+      assert((await row.getAttribute("data-presence")) === "absent", `${name} left something behind`);
+    }
+    assert(!modelRequests.some((r) => r.name.startsWith("Huge")), "a download too big for the disk was requested");
+  });
+
   await test("meetings-drop", async () => {
     await nav("meetings");
     await select("meetings-route", "local").catch(() => {});
@@ -398,6 +536,7 @@ try {
   await browser?.deleteSession().catch(() => {});
   try { process.kill(-driver.pid, "SIGKILL"); } catch {}
   sim.kill("SIGKILL");
+  modelServer.close();
   rmSync(scratch, { recursive: true, force: true });
 }
 const failed = results.filter((r) => !r.ok);

@@ -53,6 +53,13 @@ export const commands = {
 	 *  lists it within a second, and the returned row describes it at once.
 	 */
 	modelImport: (path: string, link: boolean) => typedError<CatalogRow, AppError>(__TAURI_INVOKE("model_import", { path, link })),
+	/**  The models the user can download, and whether each is here. */
+	modelsAvailable: () => typedError<AvailableRow[], AppError>(__TAURI_INVOKE("models_available")),
+	/**
+	 *  Starts downloading the listed model `name` into the models folder.
+	 *  Cancel with `cancel_job(jobId)`.
+	 */
+	modelDownload: (name: string, onEvent: Channel<DownloadEvent>) => typedError<DownloadStarted, AppError>(__TAURI_INVOKE("model_download", { name, onEvent })),
 	spendOverview: () => typedError<SpendOverview, AppError>(__TAURI_INVOKE("spend_overview")),
 	/**  Writes this month's ledger rows as CSV to `path` (chosen in a save dialog). */
 	spendExportCsv: (path: string) => typedError<number, AppError>(__TAURI_INVOKE("spend_export_csv", { path })),
@@ -124,6 +131,30 @@ export type AppInfo = {
 	/**  The model loaded in memory right now, if any. */
 	loadedModel: string | null,
 	dataDir: string,
+};
+
+/**  One downloadable model, as the Catalogue lists it. */
+export type AvailableRow = {
+	name: string,
+	family: string,
+	editor: string,
+	description: string,
+	parameters: string,
+	quantisation: string,
+	licence: string,
+	url: string,
+	sizeBytes: number,
+	/**  About the memory it needs once loaded. */
+	memoryBytes: number,
+	context: number,
+	capabilities: string[],
+	/**  The cloud model it stands in for. */
+	standsInFor: string | null,
+	presence: PresenceName,
+	/**  Bytes here already (all of them when here). */
+	downloadedBytes: number,
+	/**  The local model's id once here. */
+	localId: string | null,
 };
 
 /**  One row of the catalogue table. */
@@ -226,6 +257,21 @@ export type ConversationMeta = {
 	title: string,
 	model: string,
 	updatedAt: string,
+};
+
+/**  The events of one download; `done`, `failed` or `cancelled` ends it. */
+export type DownloadEvent = { kind: "progress"; done: number; total: number | null; 
+/**  Converting a file with slow tensors (a second bar, not more bytes). */
+converting: boolean; 
+/**  Over the last few seconds; null until measured. */
+bytesPerSecond: number | null } | 
+/**  In the models folder, listed as this local model. */
+{ kind: "done"; row: CatalogRow } | { kind: "failed"; error: AppError } | 
+/**  Stopped by the user; what arrived is kept for a resume. */
+{ kind: "cancelled" };
+
+export type DownloadStarted = {
+	jobId: string,
 };
 
 /**  What went wrong, in the categories the window reacts to differently. */
@@ -343,6 +389,11 @@ export type OcrStarted = {
 
 /**  The route picker: cloud, local or auto. */
 export type PolicyChoice = "cloud" | "local" | "auto";
+
+/**  Where a listed model stands on this machine. */
+export type PresenceName = "here" | 
+/**  An interrupted download: the next one resumes. */
+"partial" | "absent";
 
 /**  Where a request ran. */
 export type RouteName = "cloud" | "local";

@@ -185,7 +185,7 @@ fn cloud_row(
     }
 }
 
-fn local_row(m: &LocalModel, to: llmaas_local::requant::Target) -> CatalogRow {
+pub(crate) fn local_row(m: &LocalModel, to: llmaas_local::requant::Target) -> CatalogRow {
     let info = m.info();
     let (status, problem) = match &m.status {
         Status::Ready(_) => (ModelStatus::Ready, None),

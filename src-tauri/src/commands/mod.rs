@@ -9,6 +9,7 @@
 pub mod app;
 pub mod catalog;
 pub mod chat;
+pub mod downloads;
 pub mod history;
 pub mod hot_folder;
 pub mod meetings;

@@ -1,5 +1,5 @@
 // Sample values as the Rust commands return them.
-import type { AppInfo, CatalogRow, SettingsView, SpendLine, SpendOverview } from "../bindings";
+import type { AppInfo, AvailableRow, CatalogRow, SettingsView, SpendLine, SpendOverview } from "../bindings";
 
 export function appInfo(over: Partial<AppInfo> = {}): AppInfo {
   return {
@@ -176,6 +176,29 @@ export function spendOverview(over: Partial<SpendOverview> = {}): SpendOverview 
       { dimension: "monthlySpend", threshold: 50 },
       { dimension: "outputTokensHour", threshold: 80 },
     ],
+    ...over,
+  };
+}
+
+/** A downloadable local model (the Catalogue's Downloads section). */
+export function available(over: Partial<AvailableRow> = {}): AvailableRow {
+  return {
+    name: "qwen3-1.7b",
+    family: "Qwen3",
+    editor: "Qwen",
+    description: "Qwen3 1.7B",
+    parameters: "1.7B",
+    quantisation: "Q8_0",
+    licence: "Apache-2.0",
+    url: "https://huggingface.co/Qwen/Qwen3-1.7B-GGUF/resolve/main/Qwen3-1.7B-Q8_0.gguf",
+    sizeBytes: 1_800_000_000,
+    memoryBytes: 3_100_000_000,
+    context: 32768,
+    capabilities: ["chat", "tools", "reasoning"],
+    standsInFor: "qwen3:1.7b",
+    presence: "absent",
+    downloadedBytes: 0,
+    localId: null,
     ...over,
   };
 }

@@ -1,14 +1,15 @@
-import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { appError, installIpc } from "../../test/ipc";
-import { appInfo, catalogRows, row } from "../../test/fixtures";
+import type { DownloadEvent } from "../../bindings";
+import { appError, channelArg, installIpc } from "../../test/ipc";
+import { appInfo, available, catalogRows, row } from "../../test/fixtures";
 import { renderWithApp } from "../../test/render";
 import { CatalogPanel } from "./CatalogPanel";
 import { matches, NO_FILTERS, parseParameters, sortRows } from "./model";
 
 function backend() {
-  return installIpc({ app_info: () => appInfo(), catalog_list: () => catalogRows() });
+  return installIpc({ app_info: () => appInfo(), catalog_list: () => catalogRows(), models_available: () => [] });
 }
 
 const ids = () => screen.getAllByTestId("catalog-row").map((r) => r.getAttribute("data-model-id"));
@@ -106,7 +107,7 @@ describe("catalogue table", () => {
       runsAs: "Q8_0",
       memoryBytes: 260_000_000,
     });
-    installIpc({ app_info: () => appInfo(), catalog_list: () => [converted] });
+    installIpc({ app_info: () => appInfo(), catalog_list: () => [converted], models_available: () => [] });
     renderWithApp(<CatalogPanel />);
     await userEvent.click(await screen.findByTestId("catalog-row"));
     const details = screen.getByTestId("model-details");
@@ -171,6 +172,68 @@ describe("catalogue table", () => {
     ipc.on({ catalog_list: () => catalogRows() });
     await userEvent.click(screen.getByRole("button", { name: "Retry" }));
     expect(await screen.findAllByTestId("catalog-row")).toHaveLength(5);
+  });
+});
+
+describe("local models to download", () => {
+  const downloads = () => screen.getAllByTestId("download-row");
+
+  it("lists each with what it takes and where it stands", async () => {
+    const ipc = backend();
+    ipc.on({
+      models_available: () => [
+        available(),
+        available({ name: "llama-3.2-1b", family: "Llama 3.2", parameters: "1B", presence: "partial", downloadedBytes: 450_000_000 }),
+        available({ name: "smol", presence: "here", downloadedBytes: 1_800_000_000, localId: "smol-q8_0" }),
+      ],
+    });
+    renderWithApp(<CatalogPanel />);
+    await waitFor(() => expect(downloads()).toHaveLength(3));
+    const [qwen, llama, smol] = downloads();
+    expect(qwen).toHaveTextContent("Qwen3 1.7B");
+    expect(qwen).toHaveTextContent("1.7 GB");
+    expect(qwen).toHaveTextContent("~2.9 GB");
+    expect(qwen).toHaveTextContent("qwen3:1.7b");
+    expect(within(qwen).getByTestId("download-start")).toHaveTextContent("Download");
+    expect(within(llama).getByTestId("download-start")).toHaveTextContent("Resume (25% here)");
+    expect(within(smol).getByTestId("download-here")).toHaveTextContent("Ready as smol-q8_0");
+  });
+
+  it("downloads with progress and speed, then lists the model", async () => {
+    const ipc = backend();
+    ipc.on({ models_available: () => [available()], model_download: () => ({ jobId: "job-1" }) });
+    renderWithApp(<CatalogPanel />);
+    await userEvent.click(await screen.findByTestId("download-start"));
+    const [args] = ipc.callsTo("model_download");
+    expect(args.name).toBe("qwen3-1.7b");
+    const events = channelArg<DownloadEvent>(args, "onEvent");
+    act(() => ipc.send(events, { kind: "progress", done: 900_000_000, total: 1_800_000_000, converting: false, bytesPerSecond: 52_428_800 }));
+    expect(screen.getByTestId("download-status")).toHaveTextContent("858.3 MB of 1.7 GB (50%) · 50 MB/s");
+    const got = row({ id: "qwen3-1.7b-q8_0", source: "local", status: "ready", capabilities: ["chat"] });
+    ipc.on({ models_available: () => [available({ presence: "here", localId: "qwen3-1.7b-q8_0" })] });
+    act(() => ipc.send(events, { kind: "done", row: got }));
+    expect(await screen.findByTestId("catalog-imported")).toHaveTextContent("qwen3-1.7b-q8_0 downloaded and ready.");
+    await waitFor(() => expect(ids()).toContain("qwen3-1.7b-q8_0"));
+    expect(await screen.findByTestId("download-here")).toHaveTextContent("Ready as qwen3-1.7b-q8_0");
+  });
+
+  it("cancels a download, and says why one failed", async () => {
+    const ipc = backend();
+    ipc.on({ models_available: () => [available()], model_download: () => ({ jobId: "job-2" }), cancel_job: () => true });
+    renderWithApp(<CatalogPanel />);
+    await userEvent.click(await screen.findByTestId("download-start"));
+    const events = channelArg<DownloadEvent>(ipc.callsTo("model_download")[0], "onEvent");
+    await waitFor(() => expect(screen.getByTestId("download-cancel")).toBeEnabled());
+    await userEvent.click(screen.getByTestId("download-cancel"));
+    expect(ipc.callsTo("cancel_job")).toEqual([{ jobId: "job-2" }]);
+    ipc.on({ models_available: () => [available({ presence: "partial", downloadedBytes: 900_000_000 })] });
+    act(() => ipc.send(events, { kind: "cancelled" }));
+    expect(await screen.findByTestId("download-start")).toHaveTextContent("Resume (50% here)");
+
+    await userEvent.click(screen.getByTestId("download-start"));
+    const again = channelArg<DownloadEvent>(ipc.callsTo("model_download")[1], "onEvent");
+    act(() => ipc.send(again, { kind: "failed", error: { code: "io", message: "not enough free space" } }));
+    expect(await screen.findByTestId("download-error")).toHaveTextContent("not enough free space");
   });
 });
 

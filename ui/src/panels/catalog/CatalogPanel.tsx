@@ -1,5 +1,6 @@
 // The catalogue: every cloud model and local model file in one searchable,
-// filterable, sortable table; a row opens its details; local GGUF import.
+// filterable, sortable table; a row opens its details; local GGUF import,
+// and the curated local models to download (Downloads).
 import { useId, useMemo, useState, type KeyboardEvent } from "react";
 import type { CatalogRow } from "../../bindings";
 import { ErrorBanner } from "../../components/ErrorBanner";
@@ -10,6 +11,7 @@ import { call, commands, toIpcError, type IpcError } from "../../ipc";
 import { useLoad } from "../../useLoad";
 import { capabilityLabel, statusLabel } from "./labels";
 import { capabilitiesOf, matches, NO_FILTERS, retireDate, sortRows, statusTone, type Filters, type Sort, type SortColumn, type SourceFilter } from "./model";
+import { Downloads, DOWNLOADS_ID } from "./Downloads";
 import { ModelDetails } from "./ModelDetails";
 
 const COLUMNS: ReadonlyArray<{ id: SortColumn; label: Key; numeric?: boolean }> = [
@@ -34,7 +36,7 @@ export function CatalogPanel() {
   const [link, setLink] = useState(false);
   const [importing, setImporting] = useState(false);
   const [importError, setImportError] = useState<IpcError | null>(null);
-  const [imported, setImported] = useState<string | null>(null);
+  const [imported, setImported] = useState<{ id: string; downloaded: boolean } | null>(null);
 
   const all = useMemo(() => catalog.data ?? [], [catalog.data]);
   const byId = useMemo(() => new Map(all.map((r) => [r.id, r])), [all]);
@@ -55,7 +57,7 @@ export function CatalogPanel() {
       setImporting(true);
       const row = await call(commands.modelImport(path, link));
       catalog.set([...all.filter((r) => r.id !== row.id), row]);
-      setImported(row.id);
+      setImported({ id: row.id, downloaded: false });
       void catalog.reload();
     } catch (e) {
       setImportError(toIpcError(e));
@@ -83,6 +85,14 @@ export function CatalogPanel() {
         <button type="button" className="button" data-testid="catalog-import" disabled={importing} onClick={() => void importModel()}>
           {importing ? t("catalog.importing") : t("catalog.import")}
         </button>
+        <button
+          type="button"
+          className="button"
+          data-testid="catalog-to-downloads"
+          onClick={() => document.getElementById(DOWNLOADS_ID)?.scrollIntoView({ behavior: "smooth", block: "start" })}
+        >
+          {t("catalog.downloads.jump")}
+        </button>
         <button type="button" className="button" data-testid="catalog-refresh" onClick={() => void catalog.reload()}>
           {t("common.refresh")}
         </button>
@@ -90,7 +100,7 @@ export function CatalogPanel() {
 
       {imported && (
         <p className="banner banner-ok" role="status" data-testid="catalog-imported">
-          {t("catalog.imported", { id: imported })}
+          {t(imported.downloaded ? "catalog.downloads.downloaded" : "catalog.imported", { id: imported.id })}
         </p>
       )}
       {importError && <ErrorBanner error={importError} />}
@@ -193,6 +203,13 @@ export function CatalogPanel() {
           {shown.length === 0 && !catalog.loading && <p className="muted" style={{ padding: "0.8rem" }}>{t("catalog.empty")}</p>}
         </div>
       )}
+
+      <Downloads
+        onDownloaded={(row) => {
+          catalog.set([...all.filter((r) => r.id !== row.id), row]);
+          setImported({ id: row.id, downloaded: true });
+        }}
+      />
 
       {selectedRow && (
         <ModelDetails row={selectedRow} known={(id) => byId.has(id)} onSelect={setSelected} onClose={() => setSelected(null)} />
