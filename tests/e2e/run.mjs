@@ -455,8 +455,10 @@ try {
     const here = await (await row.$('[data-testid="download-here"]')).getText();
     // Its tensors are Q4_1: it is kept converted to Q8_0.
     assert(/smollm2-135m-instruct\.q8_0/.test(here), `not listed as the converted model: ${here}`);
+    // Listed in the catalogue as a local model (whatever search ran before).
+    await (await byId("catalog-search")).setValue("smollm2");
     const listed = await browser.$('[data-testid="catalog-row"][data-model-id="smollm2-135m-instruct.q8_0"]');
-    assert(await listed.isExisting(), "the downloaded model is not in the catalogue");
+    await listed.waitForExist({ timeout: 5_000, timeoutMsg: "the downloaded model is not in the catalogue" });
   });
 
   await test("download-refused", async () => {
