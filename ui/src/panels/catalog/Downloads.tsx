@@ -23,26 +23,22 @@ interface Running {
   bytesPerSecond: number | null;
 }
 
+/** `record` with `key` set to `value`, or removed when `value` is null. */
+function withKey<T>(record: Record<string, T>, key: string, value: T | null): Record<string, T> {
+  const copy = { ...record };
+  if (value === null) delete copy[key];
+  else copy[key] = value;
+  return copy;
+}
+
 export function Downloads({ onDownloaded }: { onDownloaded: (row: CatalogRow) => void }) {
   const { t } = useI18n();
   const list = useLoad(() => call(commands.modelsAvailable()));
   const [running, setRunning] = useState<Record<string, Running>>({});
   const [errors, setErrors] = useState<Record<string, IpcError>>({});
 
-  const update = (name: string, next: Running | null) =>
-    setRunning((r) => {
-      const copy = { ...r };
-      if (next) copy[name] = next;
-      else delete copy[name];
-      return copy;
-    });
-  const setError = (name: string, e: IpcError | null) =>
-    setErrors((all) => {
-      const copy = { ...all };
-      if (e) copy[name] = e;
-      else delete copy[name];
-      return copy;
-    });
+  const update = (name: string, next: Running | null) => setRunning((r) => withKey(r, name, next));
+  const setError = (name: string, e: IpcError | null) => setErrors((all) => withKey(all, name, e));
 
   const onEvent = (name: string) => (e: DownloadEvent) => {
     switch (e.kind) {
