@@ -239,6 +239,7 @@ pub async fn get(
 /// the same name, and returns the new path. A checksum mismatch or a file that
 /// is not a model deletes what was downloaded; a network failure keeps it for
 /// the next try.
+#[warn(clippy::too_many_lines)]
 pub async fn download(
     client: &reqwest::Client,
     pull: &Pull,
@@ -261,48 +262,92 @@ pub async fn download(
         .map_err(|e| LocalError::io(folder, &e))?;
     let target = target_of_kind(folder, &name, pull.kind)?;
     let part = part_path(&target);
-
-    // A planted link under the partial file's name is not written through.
-    if std::fs::symlink_metadata(&part).is_ok_and(|m| !m.is_file()) {
-        std::fs::remove_file(&part).map_err(|e| LocalError::io(&part, &e))?;
+    let mut have = Partial::read(&part, pull.size)?;
+    if let Some(size) = pull.size {
+        check_space(folder, size - have.bytes)?;
     }
-    // What an earlier try left, hashed again so the checksum covers every byte.
-    let mut hasher = Sha256::new();
-    let mut have = 0_u64;
-    if let Ok(mut f) = std::fs::File::open(&part) {
+    let response = request(client, &pull.url, &part, have.bytes).await?;
+    let resumed = response.status() == reqwest::StatusCode::PARTIAL_CONTENT;
+    if !resumed {
+        // The server ignored the range (or there was none): from the start.
+        have = Partial::default();
+    }
+    let total = response
+        .content_length()
+        .map(|n| n + have.bytes)
+        .or(pull.size);
+    if let (Some(expected), Some(announced)) = (pull.size, total)
+        && expected != announced
+    {
+        return Err(LocalError::Download(format!(
+            "the server announces {announced} bytes where the file has {expected}: not the listed file"
+        )));
+    }
+    let stall = pull.stall_timeout.unwrap_or(STALL_TIMEOUT);
+    receive(response, &part, resumed, &mut have, total, stall, progress).await?;
+    keep(pull, &name, &part, &target, have, progress).await
+}
+
+/// What an earlier try left in the partial file, hashed again so that the
+/// checksum covers every byte.
+#[derive(Default)]
+struct Partial {
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Partial {
+    fn read(part: &Path, size: Option<u64>) -> Result<Partial, LocalError> {
+        // A planted link under the partial file's name is not written through.
+        if std::fs::symlink_metadata(part).is_ok_and(|m| !m.is_file()) {
+            std::fs::remove_file(part).map_err(|e| LocalError::io(part, &e))?;
+        }
+        let mut have = Partial::default();
+        let Ok(mut f) = std::fs::File::open(part) else {
+            return Ok(have);
+        };
         let mut buf = vec![0_u8; 1 << 20];
         loop {
-            let n = f.read(&mut buf).map_err(|e| LocalError::io(&part, &e))?;
+            let n = f.read(&mut buf).map_err(|e| LocalError::io(part, &e))?;
             if n == 0 {
                 break;
             }
-            hasher.update(&buf[..n]);
-            have += n as u64;
+            have.add(&buf[..n]);
         }
+        if size.is_some_and(|size| have.bytes > size) {
+            // Longer than the file can be: not a piece of it.
+            let _ = std::fs::remove_file(part);
+            return Ok(Partial::default());
+        }
+        Ok(have)
     }
 
-    if let Some(size) = pull.size {
-        if have > size {
-            // Longer than the file can be: not a piece of it.
-            let _ = std::fs::remove_file(&part);
-            hasher = Sha256::new();
-            have = 0;
-        }
-        check_space(folder, size - have)?;
+    fn add(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.bytes += bytes.len() as u64;
     }
-    let mut request = client.get(&pull.url);
-    if have > 0 {
-        request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
+}
+
+/// Asks for the file from byte `from`; a resume the server cannot or does
+/// not make where asked removes the partial file.
+async fn request(
+    client: &reqwest::Client,
+    url: &str,
+    part: &Path,
+    from: u64,
+) -> Result<reqwest::Response, LocalError> {
+    let mut request = client.get(url);
+    if from > 0 {
+        request = request.header(reqwest::header::RANGE, format!("bytes={from}-"));
     }
     let response = request
         .send()
         .await
         .map_err(|e| LocalError::Download(e.without_url().to_string()))?;
     let status = response.status();
-    let resumed = status == reqwest::StatusCode::PARTIAL_CONTENT;
     if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
         // The part file is longer than the resource: start again.
-        let _ = std::fs::remove_file(&part);
+        let _ = std::fs::remove_file(part);
         return Err(LocalError::Download(
             "the partial download does not match the server's file; it was removed, try again"
                 .into(),
@@ -313,110 +358,129 @@ pub async fn download(
             "the server answered {status}"
         )));
     }
-    if resumed && content_range_start(response.headers()) != Some(have) {
+    if status == reqwest::StatusCode::PARTIAL_CONTENT
+        && content_range_start(response.headers()) != Some(from)
+    {
         // A resume from anywhere but where the file ends would splice two
         // pieces of different files (or offsets) together.
-        let _ = std::fs::remove_file(&part);
+        let _ = std::fs::remove_file(part);
         return Err(LocalError::Download(
             "the server resumed the download at another place than asked; the partial download was removed, try again"
                 .into(),
         ));
     }
-    if !resumed {
-        // The server ignored the range (or there was none): from the start.
-        hasher = Sha256::new();
-        have = 0;
-    }
-    let total = response.content_length().map(|n| n + have).or(pull.size);
-    if let (Some(expected), Some(announced)) = (pull.size, total)
-        && expected != announced
-    {
-        return Err(LocalError::Download(format!(
-            "the server announces {announced} bytes where the file has {expected}: not the listed file"
-        )));
-    }
+    Ok(response)
+}
+
+/// Writes the body into the partial file (appended on a resume) as it
+/// comes; a stall or a cut keeps what arrived.
+async fn receive(
+    response: reqwest::Response,
+    part: &Path,
+    resumed: bool,
+    have: &mut Partial,
+    total: Option<u64>,
+    stall: std::time::Duration,
+    progress: &(dyn Fn(TransferProgress) + Send + Sync),
+) -> Result<(), LocalError> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
         .append(resumed)
         .truncate(!resumed)
-        .open(&part)
-        .map_err(|e| LocalError::io(&part, &e))?;
-    progress(TransferProgress::moved(have, total));
+        .open(part)
+        .map_err(|e| LocalError::io(part, &e))?;
+    progress(TransferProgress::moved(have.bytes, total));
     let mut body = response.bytes_stream();
-    let stall = pull.stall_timeout.unwrap_or(STALL_TIMEOUT);
     loop {
         let Ok(next) = tokio::time::timeout(stall, body.next()).await else {
             return Err(LocalError::Download(format!(
-                "nothing arrived for {} s after {have} bytes; run the same command again to resume",
-                stall.as_secs()
+                "nothing arrived for {} s after {} bytes; run the same command again to resume",
+                stall.as_secs(),
+                have.bytes
             )));
         };
         let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| {
             LocalError::Download(format!(
-                "{} after {have} bytes; run the same command again to resume",
-                e.without_url()
+                "{} after {} bytes; run the same command again to resume",
+                e.without_url(),
+                have.bytes
             ))
         })?;
         file.write_all(&chunk)
-            .map_err(|e| LocalError::io(&part, &e))?;
-        hasher.update(&chunk);
-        have += chunk.len() as u64;
-        progress(TransferProgress::moved(have, total));
+            .map_err(|e| LocalError::io(part, &e))?;
+        have.add(&chunk);
+        progress(TransferProgress::moved(have.bytes, total));
     }
-    file.sync_all().map_err(|e| LocalError::io(&part, &e))?;
-    drop(file);
+    file.sync_all().map_err(|e| LocalError::io(part, &e))?;
     if let Some(total) = total
-        && have < total
+        && have.bytes < total
     {
         return Err(LocalError::Download(format!(
-            "the connection closed after {have} of {total} bytes; run the same command again to resume"
+            "the connection closed after {} of {total} bytes; run the same command again to resume",
+            have.bytes
         )));
     }
+    Ok(())
+}
 
-    let actual = hex::encode(hasher.finalize());
+/// Checks the whole file (checksum, then what it is) and puts it in the
+/// folder: as it is, or converted when it has slow tensors.
+async fn keep(
+    pull: &Pull,
+    name: &str,
+    part: &Path,
+    target: &Path,
+    have: Partial,
+    progress: &(dyn Fn(TransferProgress) + Send + Sync),
+) -> Result<PathBuf, LocalError> {
+    let actual = hex::encode(have.hasher.finalize());
     if let Some(expected) = &pull.sha256
         && !expected.eq_ignore_ascii_case(&actual)
     {
-        let _ = std::fs::remove_file(&part);
+        let _ = std::fs::remove_file(part);
         return Err(LocalError::ChecksumMismatch {
             expected: expected.to_lowercase(),
             actual,
         });
     }
     let checked = match pull.kind {
-        PullKind::Chat => check_model(&part).map(|info| requant::has_slow_tensors(&info)),
-        PullKind::Speech => crate::whisper::check_ggml(&part).map(|()| false),
+        PullKind::Chat => check_model(part).map(|info| requant::has_slow_tensors(&info)),
+        PullKind::Speech => crate::whisper::check_ggml(part).map(|()| false),
     };
-    if let Ok(true) = checked {
-        // The download was checked as it came; what the folder keeps is the
-        // converted file, and the download goes, whether the conversion
-        // worked or not (nothing half-made is left in the folder).
-        let to = target.with_file_name(requant::converted_name(&name, pull.convert_to));
-        // Dropping the download's future cancels the conversion too.
-        let (src, into, target) = (part.clone(), to.clone(), pull.convert_to);
-        let converted = requant::off_thread(
-            move |report| requant::convert_file(&src, &into, target, false, report),
-            requant::Abandoned::Cancel,
-            &|p| progress(converting(p)),
-        )
-        .await;
-        let _ = std::fs::remove_file(&part);
-        return converted.map(|()| to);
+    match checked {
+        Ok(true) => {
+            // The download was checked as it came; what the folder keeps is
+            // the converted file, and the download goes, whether the
+            // conversion worked or not (nothing half-made is left).
+            let to = target.with_file_name(requant::converted_name(name, pull.convert_to));
+            // Dropping the download's future cancels the conversion too.
+            let (src, into, kind) = (part.to_path_buf(), to.clone(), pull.convert_to);
+            let converted = requant::off_thread(
+                move |report| requant::convert_file(&src, &into, kind, false, report),
+                requant::Abandoned::Cancel,
+                &|p| progress(converting(p)),
+            )
+            .await;
+            let _ = std::fs::remove_file(part);
+            converted.map(|()| to)
+        }
+        Ok(false) => {
+            std::fs::rename(part, target).map_err(|e| LocalError::io(target, &e))?;
+            Ok(target.to_path_buf())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(part);
+            Err(match e {
+                LocalError::NotAModel { reason, .. } => LocalError::NotAModel {
+                    path: target.to_path_buf(),
+                    reason,
+                },
+                other => other,
+            })
+        }
     }
-    if let Err(e) = checked {
-        let _ = std::fs::remove_file(&part);
-        return Err(match e {
-            LocalError::NotAModel { reason, .. } => LocalError::NotAModel {
-                path: target,
-                reason,
-            },
-            other => other,
-        });
-    }
-    std::fs::rename(&part, &target).map_err(|e| LocalError::io(&target, &e))?;
-    Ok(target)
 }
 
 /// Free space kept beyond a download: the disk the user works on is not
