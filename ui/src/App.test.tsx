@@ -10,6 +10,7 @@ function mockBackend(over: Record<string, (args: Record<string, unknown>) => unk
     app_info: () => appInfo(),
     settings_get: () => settingsView(),
     catalog_list: () => catalogRows(),
+    models_available: () => [],
     spend_overview: () => spendOverview(),
     conversations_list: () => [],
     ...over,
@@ -49,7 +50,9 @@ describe("shell", () => {
     expect(await screen.findByTestId("spend-requests")).toHaveTextContent("1,234");
     fireEvent.keyDown(window, { key: "4", metaKey: true });
     expect(screen.getByTestId("panel-catalog")).toBeVisible();
-    expect(await screen.findAllByTestId("catalog-row")).toHaveLength(5);
+    // The panel's code loads on first use (a lazy import, transformed on
+    // the spot under Vitest): more than the default second on a busy machine.
+    expect(await screen.findAllByTestId("catalog-row", {}, { timeout: 10_000 })).toHaveLength(5);
     expect(screen.getByTestId("panel-spend")).not.toBeVisible();
   });
 
