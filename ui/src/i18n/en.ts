@@ -329,7 +329,7 @@ export const en = {
       size: "Download",
       memory: "Memory to run",
       standsInFor: "Stands in for",
-      action: "Here",
+      action: "On this machine",
       download: "Download",
       resume: "Resume ({percent}% here)",
       downloading: "{done} of {total} ({percent}%)",

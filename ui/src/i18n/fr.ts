@@ -329,7 +329,7 @@ export const fr: Dictionary = {
       size: "Téléchargement",
       memory: "Mémoire nécessaire",
       standsInFor: "Remplace",
-      action: "Ici",
+      action: "Sur cette machine",
       download: "Télécharger",
       resume: "Reprendre ({percent} % ici)",
       downloading: "{done} sur {total} ({percent} %)",
