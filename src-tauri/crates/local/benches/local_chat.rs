@@ -79,6 +79,13 @@ struct Row {
     llama: Option<LlamaBench>,
 }
 
+/// On the CPU unless this is a GPU build (`--features cuda|metal`, see
+/// scripts/gpu-check.sh) and `LLMAAS_FORCE_CPU` is not `1`.
+fn force_cpu() -> bool {
+    !cfg!(any(feature = "cuda", feature = "metal"))
+        || std::env::var_os("LLMAAS_FORCE_CPU").is_some_and(|v| v == "1")
+}
+
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -112,7 +119,8 @@ async fn bench() {
     );
     let llama = llama_bench_binary();
     println!(
-        "local_chat: {runs} runs of {tokens} greedy tokens; activations {}; {} kernels, {} threads ({}={})",
+        "local_chat: {runs} runs of {tokens} greedy tokens on {}; activations {}; {} kernels, {} threads ({}={})",
+        llmaas_local::device_for(force_cpu()),
         std::env::var("LLMAAS_ACTIVATIONS")
             .unwrap_or_else(|_| "auto (default: BF16 on a CPU)".into()),
         llmaas_local::cpu_kernels(),
@@ -190,7 +198,7 @@ async fn bench_file(file: &Path, runs: u64, tokens: u64) -> Row {
     let engine = LocalEngine::new(
         library,
         EngineOptions {
-            force_cpu: true,
+            force_cpu: force_cpu(),
             idle_unload: None,
             staging_dir: dir.path().join("staging"),
             convert_to: Target::Q8_0,
@@ -268,7 +276,7 @@ async fn load_direct(weights: &Path) -> mistralrs::Model {
     llmaas_local::load::gguf(
         weights.parent().unwrap(),
         &weights.file_name().unwrap().to_string_lossy(),
-        true,
+        force_cpu(),
         8,
     )
     .await
