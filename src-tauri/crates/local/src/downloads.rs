@@ -16,6 +16,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use llmaas_core::Capability;
 use serde::{Deserialize, Serialize};
@@ -178,10 +179,17 @@ pub struct DownloadList {
 }
 
 impl DownloadList {
-    /// The list built into the app.
-    pub fn bundled() -> DownloadList {
-        // Checked by `the_bundled_list_is_valid`.
-        DownloadList::parse(BUNDLED).unwrap_or(DownloadList { models: Vec::new() })
+    /// The list built into the app (parsed once, like the catalogue and the
+    /// price table).
+    ///
+    /// # Panics
+    /// Never in a released build: `the_bundled_list_is_valid` checks it.
+    pub fn bundled() -> &'static DownloadList {
+        static LIST: OnceLock<DownloadList> = OnceLock::new();
+        LIST.get_or_init(|| {
+            DownloadList::parse(BUNDLED)
+                .expect("models/local/downloads.toml is valid (unit-tested)")
+        })
     }
 
     /// Reads and checks a list file (an organisation's own).

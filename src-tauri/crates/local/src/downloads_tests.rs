@@ -38,7 +38,7 @@ fn refused(e: Downloadable) -> String {
 #[test]
 fn the_bundled_list_is_valid_and_covers_the_families_users_know() {
     let list = DownloadList::parse(BUNDLED).unwrap();
-    assert_eq!(DownloadList::bundled(), list);
+    assert_eq!(DownloadList::bundled(), &list);
     assert!(list.models().len() >= 6, "{}", list.models().len());
     let families: BTreeSet<&str> = list.models().iter().map(|m| m.family.as_str()).collect();
     for family in ["Qwen3", "Llama 3.2"] {

@@ -262,6 +262,7 @@ pub async fn download(
         .map_err(|e| LocalError::io(folder, &e))?;
     let target = target_of_kind(folder, &name, pull.kind)?;
     let part = part_path(&target);
+    let _lock = DownloadLock::take(&target)?;
     let mut have = Partial::read(&part, pull.size)?;
     if let Some(size) = pull.size {
         check_space(folder, size - have.bytes)?;
@@ -286,6 +287,80 @@ pub async fn download(
     let stall = pull.stall_timeout.unwrap_or(STALL_TIMEOUT);
     receive(response, &part, resumed, &mut have, total, stall, progress).await?;
     keep(pull, &name, &part, &target, have, progress).await
+}
+
+/// The download of one file, held by this process: a second window, a
+/// `models pull` in a terminal and the window never append to the same
+/// partial file. The lock is the OS's (released when the process dies, so a
+/// killed download never blocks the next one) on a hidden `.NAME.lock` beside
+/// the partial file, removed when the download ends.
+///
+/// Removing a lock file is safe only as done here: the holder deletes it
+/// before unlocking, and a taker checks after locking that the file it locked
+/// is still the one at that path (else it was deleted meanwhile, and the
+/// taker opens the new one).
+struct DownloadLock {
+    path: PathBuf,
+    _file: std::fs::File,
+}
+
+impl DownloadLock {
+    fn take(target: &Path) -> Result<DownloadLock, LocalError> {
+        use fs2::FileExt as _;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = target.with_file_name(format!(".{name}.lock"));
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| LocalError::io(&path, &e))?;
+            match file.try_lock_exclusive() {
+                Ok(()) => {}
+                Err(e) if e.kind() == fs2::lock_contended_error().kind() => {
+                    return Err(LocalError::Download(format!(
+                        "{name} is already being downloaded (by another window or command)"
+                    )));
+                }
+                Err(e) => return Err(LocalError::io(&path, &e)),
+            }
+            if same_file(&file, &path) {
+                return Ok(DownloadLock { path, _file: file });
+            }
+        }
+    }
+}
+
+impl Drop for DownloadLock {
+    fn drop(&mut self) {
+        // Before the file (and its lock) is closed: see the type's comment.
+        // Elsewhere than on Unix there is no inode to check: the file stays.
+        if cfg!(unix) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether `file` is still what `path` names (not deleted or replaced since
+/// it was opened).
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Without inodes to compare, lock files are never removed (see `Drop`), so
+/// the file locked is the one at the path.
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::File, _: &Path) -> bool {
+    true
 }
 
 /// What an earlier try left in the partial file, hashed again so that the

@@ -171,6 +171,55 @@ async fn a_stalled_download_times_out_and_keeps_what_it_has() {
 }
 
 #[tokio::test]
+async fn one_download_of_a_name_at_a_time_and_a_dead_one_frees_it() {
+    let file = q8_model();
+    let mut srv = server(file.clone(), 0, true);
+    srv.stall = true;
+    let base = start(srv).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pull = Pull {
+        url: format!("{base}/m.gguf"),
+        sha256: Some(sha(&file)),
+        stall_timeout: Some(std::time::Duration::from_millis(300)),
+        ..Pull::default()
+    };
+    let first = {
+        let (pull, folder) = (pull.clone(), dir.path().to_path_buf());
+        tokio::spawn(async move {
+            let long = Pull {
+                stall_timeout: Some(std::time::Duration::from_mins(1)),
+                ..pull
+            };
+            download(&reqwest::Client::new(), &long, &folder, &|_| {}).await
+        })
+    };
+    let part = dir.path().join(".m.gguf.part");
+    while std::fs::metadata(&part).map_or(0, |m| m.len()) == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let e = download(&reqwest::Client::new(), &pull, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already being downloaded"), "{e}");
+    assert_eq!(
+        std::fs::metadata(&part).unwrap().len(),
+        file.len() as u64 / 2
+    );
+    // The first one ends (as a killed process would): the name is free again,
+    // and the next try resumes what the first one kept.
+    first.abort();
+    assert!(first.await.unwrap_err().is_cancelled());
+    assert!(
+        !dir.path().join(".m.gguf.lock").exists(),
+        "the lock file is left"
+    );
+    let e = download(&reqwest::Client::new(), &pull, dir.path(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("nothing arrived"), "{e}");
+}
+
+#[tokio::test]
 async fn plain_http_from_another_machine_needs_a_checksum() {
     let dir = tempfile::tempdir().unwrap();
     let pull = Pull {

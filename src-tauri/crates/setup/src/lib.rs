@@ -122,7 +122,7 @@ pub fn library(paths: &Paths, settings: &Settings) -> Arc<Library> {
 pub fn download_list(settings: &Settings) -> Result<DownloadList, LocalError> {
     match &settings.models.download_list {
         Some(path) => DownloadList::load(path),
-        None => Ok(DownloadList::bundled()),
+        None => Ok(DownloadList::bundled().clone()),
     }
 }
 
