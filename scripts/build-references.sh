@@ -46,17 +46,26 @@ cmake_build() { # source build-dir target...
 llama_version=0.3.36
 llama_dir="$tools/llama.cpp-python-$llama_version"
 llama_bench="$llama_dir/build/bin/llama-bench"
-if [ ! -x "$llama_bench" ]; then
+# ggml's AMX matmul (compiled in by -march=native on Sapphire Rapids and
+# later) crashes this llama.cpp with SIGSEGV on SmolLM2's prompt (seen here on
+# an AMX Xeon VM, in ggml_backend_amx_mul_mat). GCC lets an explicit -mno-*
+# win over -march=native whatever the order, so the rest stays native. Our
+# engine (candle) has no AMX path either. The flags are stamped beside the
+# binary: a binary built with other flags is rebuilt.
+llama_flags="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+if [ ! -x "$llama_bench" ] || [ "$(cat "$llama_dir/build/flags" 2>/dev/null)" != "$llama_flags" ]; then
   tarball=$(fetch_sdist llama-cpp-python-$llama_version \
     https://files.pythonhosted.org/packages/ec/e9/e7de2b0463ea3ffbf0ede6cb21b58c1258a8f6521aae45ca773a59fe7cf3/llama_cpp_python-0.3.36.tar.gz \
     832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e)
   rm -rf "$llama_dir" && mkdir -p "$llama_dir"
   tar xzf "$tarball" -C "$llama_dir" --strip-components=1 "llama_cpp_python-$llama_version/vendor/llama.cpp"
   echo "build-references: building llama-bench (about 4 minutes)" >&2
-  CMAKE_EXTRA=(-DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF)
+  CMAKE_EXTRA=(-DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
+    "-DCMAKE_C_FLAGS=$llama_flags" "-DCMAKE_CXX_FLAGS=$llama_flags")
   cmake_build "$llama_dir/vendor/llama.cpp" "$llama_dir/build" llama-bench
-  # The binary is all that is kept.
+  # The binary is all that is kept, with the flags it was built with.
   find "$llama_dir/build" -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +
+  printf '%s' "$llama_flags" > "$llama_dir/build/flags"
 fi
 
 whisper_version=1.5.1

@@ -140,7 +140,14 @@ async fn bench() {
         if let Some(bin) = &llama {
             match llama_bench(bin, &file, row.prompt_tokens, tokens, runs) {
                 Ok(l) => row.llama = Some(l),
-                Err(e) => println!("llama.cpp reference failed: {e}"),
+                // A reference that crashes measures nothing, like a missing one.
+                Err(e) => {
+                    assert!(
+                        std::env::var_os("LLMAAS_REQUIRE_REFERENCES").is_none_or(|v| v != "1"),
+                        "LLMAAS_REQUIRE_REFERENCES=1 but the llama.cpp reference failed: {e}"
+                    );
+                    println!("llama.cpp reference failed: {e}");
+                }
             }
         }
         print_row(&row);
