@@ -32,7 +32,7 @@ pub use prices::{AppliedRates, Cost, PriceBook, PriceEra, PriceOverride, PriceTa
 pub use series::{SeriesBy, SeriesRow};
 pub use store::{Ledger, UsageRecord};
 pub use tiers::{LimitsOverride, Tier, TierInfo, TierLimits, TierTable};
-pub use time::TimeRange;
+pub use time::{Month, NotAMonth, TimeRange};
 
 #[doc(no_inline)]
 pub use llmaas_core::Money;

@@ -325,6 +325,15 @@ impl Ledger {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// When the oldest row was recorded (none: an empty ledger): where a
+    /// month picker starts. One step down the `usage_at` index.
+    pub async fn first_use(&self) -> Result<Option<DateTime<Utc>>> {
+        let ms: Option<i64> = sqlx::query_scalar("SELECT min(at_ms) FROM usage")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(ms.and_then(DateTime::from_timestamp_millis))
+    }
+
     /// Cloud spend in `range` (local rows cost nothing).
     pub async fn spent(&self, range: TimeRange) -> Result<Money> {
         let (a, b) = hour_aligned(range.start_ms(), range.end_ms());

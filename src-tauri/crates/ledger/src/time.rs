@@ -82,6 +82,110 @@ impl TimeRange {
     }
 }
 
+/// A calendar month, written `YYYY-MM`: what the spend views and exports are
+/// asked for, by the CLI's `--month` and the window's month picker alike.
+/// Which instants it covers depends on the zone ([`Month::range_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    year: i32,
+    /// 1 to 12.
+    month: u32,
+}
+
+impl Month {
+    /// The month of `date`.
+    pub fn of(date: NaiveDate) -> Month {
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    /// The month containing `at`, in `at`'s own zone.
+    pub fn containing<Tz: TimeZone>(at: &DateTime<Tz>) -> Month {
+        Month::of(at.date_naive())
+    }
+
+    /// Its first day.
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("a Month is a valid month")
+    }
+
+    /// The month before.
+    #[must_use]
+    pub fn previous(self) -> Month {
+        match self.month {
+            1 => Month {
+                year: self.year - 1,
+                month: 12,
+            },
+            m => Month {
+                year: self.year,
+                month: m - 1,
+            },
+        }
+    }
+
+    /// The instants of this month in `tz`, from its first midnight to the next
+    /// month's.
+    pub fn range_in<Tz: TimeZone>(self, tz: &Tz) -> TimeRange {
+        let first = self.first_day();
+        let next = first
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(first);
+        TimeRange {
+            start: start_of_day(tz, first),
+            end: start_of_day(tz, next),
+        }
+    }
+
+    /// The months from `last` back to `first`, newest first, at most `most`
+    /// of them (a ledger's first row decades ago must not make a list of
+    /// hundreds). Empty when `first` is after `last`.
+    pub fn back_to(last: Month, first: Month, most: usize) -> Vec<Month> {
+        let mut months = Vec::new();
+        let mut m = last;
+        while m >= first && months.len() < most {
+            months.push(m);
+            m = m.previous();
+        }
+        months
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// `YYYY-MM` was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a month (expected YYYY-MM, like 2026-11)")]
+pub struct NotAMonth(pub String);
+
+impl std::str::FromStr for Month {
+    type Err = NotAMonth;
+
+    /// Exactly four digits, a dash, two digits, from 0001-01 to 9999-12.
+    fn from_str(s: &str) -> std::result::Result<Month, NotAMonth> {
+        let bad = || NotAMonth(s.chars().take(40).collect());
+        let (y, m) = s.split_once('-').ok_or_else(bad)?;
+        let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(y, 4) || !digits(m, 2) {
+            return Err(bad());
+        }
+        let (year, month) = (
+            y.parse::<i32>().map_err(|_| bad())?,
+            m.parse::<u32>().map_err(|_| bad())?,
+        );
+        if year == 0 || !(1..=12).contains(&month) {
+            return Err(bad());
+        }
+        Ok(Month { year, month })
+    }
+}
+
 /// Milliseconds in an hour: the grain of the roll-up tables.
 pub(crate) const HOUR_MS: i64 = 3_600_000;
 /// Milliseconds in a day.
@@ -126,6 +230,55 @@ mod tests {
             TimeRange::month_of(&december).end.to_rfc3339(),
             "2026-01-01T00:00:00+00:00"
         );
+    }
+
+    #[test]
+    fn months_read_and_write_as_yyyy_mm_only() {
+        let m: Month = "2026-11".parse().unwrap();
+        assert_eq!(m.to_string(), "2026-11");
+        assert_eq!(m.first_day(), NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        for bad in [
+            "2026-13",
+            "2026-00",
+            "2026-1",
+            "26-11",
+            "2026/11",
+            "0000-01",
+            "2026-11-01",
+            "",
+            "+202-11",
+            "２０２６-11",
+        ] {
+            let e = bad.parse::<Month>().unwrap_err();
+            assert!(e.to_string().contains("expected YYYY-MM"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_month_covers_its_instants_in_the_zone_asked() {
+        let m: Month = "2026-03".parse().unwrap();
+        let paris = FixedOffset::east_opt(3600).unwrap();
+        let r = m.range_in(&paris);
+        assert_eq!(r.start.to_rfc3339(), "2026-02-28T23:00:00+00:00");
+        assert_eq!(r.end.to_rfc3339(), "2026-03-31T23:00:00+00:00");
+        // The same as month_of for an instant inside it.
+        let inside: DateTime<Utc> = "2026-03-15T12:00:00Z".parse().unwrap();
+        assert_eq!(r, TimeRange::month_of(&inside.with_timezone(&paris)));
+        assert_eq!(Month::containing(&inside), m);
+    }
+
+    #[test]
+    fn months_back_to_the_first_newest_first_and_bounded() {
+        let (first, last): (Month, Month) =
+            ("2025-11".parse().unwrap(), "2026-02".parse().unwrap());
+        let names: Vec<String> = Month::back_to(last, first, 100)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["2026-02", "2026-01", "2025-12", "2025-11"]);
+        assert_eq!(Month::back_to(last, first, 2).len(), 2);
+        assert!(Month::back_to(first, last, 100).is_empty());
+        assert_eq!(Month::back_to(last, last, 100), [last]);
     }
 
     #[test]

@@ -86,6 +86,7 @@ async fn opening_creates_directories_and_migrates_an_empty_database() {
     let ledger = Ledger::open(&path).await.unwrap();
     assert!(path.exists());
     assert_eq!(ledger.count().await.unwrap(), 0);
+    assert_eq!(ledger.first_use().await.unwrap(), None);
     assert!(ledger.integrity_check().await.unwrap());
     ledger.close().await;
 
@@ -153,11 +154,21 @@ async fn recording_twice_is_harmless_and_rows_read_back_exactly() {
     };
     assert_eq!(back, expected);
     assert_eq!(ledger.get("nope").await.unwrap(), None);
+    assert_eq!(
+        ledger.first_use().await.unwrap(),
+        Some(t("2026-05-02T10:00:00.123Z"))
+    );
 
     let batch = varied(300, t("2026-05-20T00:00:00Z"), 7);
     assert_eq!(ledger.record_batch(&batch).await.unwrap(), 300);
     assert_eq!(ledger.record_batch(&batch[..10]).await.unwrap(), 0);
     assert_eq!(ledger.count().await.unwrap(), 301);
+    let oldest = batch.iter().map(|r| r.at).min().unwrap();
+    let oldest = DateTime::from_timestamp_millis(oldest.timestamp_millis()).unwrap();
+    assert_eq!(
+        ledger.first_use().await.unwrap(),
+        Some(oldest.min(t("2026-05-02T10:00:00.123Z")))
+    );
 
     let bad = UsageRecord {
         id: String::new(),

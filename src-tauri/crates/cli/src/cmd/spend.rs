@@ -1,7 +1,7 @@
 //! `llmaas spend [--month YYYY-MM] [--by model|day|project] [--csv]`.
 
-use chrono::{DateTime, Datelike as _, Local, NaiveDate, TimeZone as _};
-use llmaas_ledger::{Forecast, Money, SeriesBy, SeriesRow, TimeRange};
+use chrono::Local;
+use llmaas_ledger::{Forecast, Money, Month, SeriesBy, SeriesRow, TimeRange};
 use serde::Serialize;
 
 use crate::args::{SpendArgs, SpendBy};
@@ -40,8 +40,13 @@ struct Report {
 }
 
 pub async fn run(ctx: &Ctx, args: &SpendArgs) -> Result<Exit, CliError> {
-    let (label, month_start) = month(ctx, args.month.as_deref())?;
-    let range = TimeRange::month_of(&month_start);
+    let month = match args.month.as_deref() {
+        None => Month::containing(&ctx.now_local()),
+        Some(m) => m
+            .parse::<Month>()
+            .map_err(|e| CliError::Usage(format!("--month {e}")))?,
+    };
+    let range = month.range_in(&Local);
     let ledger = ctx.ledger().await?;
 
     if args.csv && args.by.is_none() {
@@ -84,7 +89,7 @@ pub async fn run(ctx: &Ctx, args: &SpendArgs) -> Result<Exit, CliError> {
         None
     };
     let report = Report {
-        month: label,
+        month: month.to_string(),
         range,
         spent,
         spent_eur: spent.format_eur(9),
@@ -213,40 +218,4 @@ fn write_series_csv(rows: &[SeriesRow]) -> Result<(), CliError> {
         w.flush().map_err(csv::Error::from)
     })();
     result.map_err(io).or_else(output::ignore_broken_pipe)
-}
-
-/// The label and first instant of the asked month (local time), default this month.
-fn month(ctx: &Ctx, asked: Option<&str>) -> Result<(String, DateTime<Local>), CliError> {
-    let bad = |m: &str| {
-        CliError::Usage(format!(
-            "--month `{m}` is not a month (expected YYYY-MM, like 2026-11)"
-        ))
-    };
-    let date = match asked {
-        None => ctx
-            .now_local()
-            .date_naive()
-            .with_day(1)
-            .expect("day 1 exists"),
-        Some(m) => {
-            let (y, mo) = m.split_once('-').ok_or_else(|| bad(m))?;
-            let (y, mo) = (
-                y.parse::<i32>().map_err(|_| bad(m))?,
-                mo.parse::<u32>().map_err(|_| bad(m))?,
-            );
-            NaiveDate::from_ymd_opt(y, mo, 1).ok_or_else(|| bad(m))?
-        }
-    };
-    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    // A month can start in a DST gap in some zones: take the earliest valid instant.
-    let start = Local
-        .from_local_datetime(&midnight)
-        .earliest()
-        .or_else(|| {
-            Local
-                .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .ok_or_else(|| bad(&date.to_string()))?;
-    Ok((format!("{:04}-{:02}", date.year(), date.month()), start))
 }
