@@ -54,9 +54,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             downloads::models_available,
             downloads::model_download,
             spend::spend_overview,
-            spend::spend_export_csv,
+            spend::spend_export,
             settings::settings_get,
             settings::settings_update,
+            settings::settings_watch,
             settings::api_key_set,
             settings::api_key_clear,
         ])

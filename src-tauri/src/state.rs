@@ -28,6 +28,11 @@ pub struct AppState {
     pub jobs: Arc<Jobs>,
     /// The models-folder watcher, replaced when the folder setting changes.
     watcher: Mutex<Option<llmaas_local::watch::FolderWatch>>,
+    /// Held from reading the settings file to saving it, so that two saves
+    /// (or a save and a reload) never interleave.
+    settings_file: Mutex<()>,
+    /// The settings file's watcher (one per window, replaced by a new one).
+    settings_watch: Mutex<Option<llmaas_config::watch::FileWatch>>,
 }
 
 impl AppState {
@@ -51,6 +56,8 @@ impl AppState {
             secrets,
             jobs: Arc::default(),
             watcher: Mutex::new(None),
+            settings_file: Mutex::new(()),
+            settings_watch: Mutex::new(None),
         };
         state.watch_models();
         Ok(state)
@@ -86,17 +93,62 @@ impl AppState {
         self.engine.library()
     }
 
-    /// Saves new settings and rebuilds the router on them.
-    pub fn replace_settings(&self, settings: Settings) -> AppResult<()> {
-        settings.save(&self.paths.settings_file())?;
-        let folder_changed = self.settings().models.folder != settings.models.folder;
+    /// Changes the settings as the file has them now, saves them and routes
+    /// the next requests by them. The edit applies to the file read again,
+    /// not to what the window read earlier: a change made meanwhile by
+    /// `llmaas config set` (or another window) is kept, never overwritten.
+    pub fn update_settings(
+        &self,
+        edit: impl FnOnce(&mut Settings) -> AppResult<()>,
+    ) -> AppResult<()> {
+        let file = self.paths.settings_file();
+        let _saving = self
+            .settings_file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut settings = Settings::load(&file)?;
+        edit(&mut settings)?;
+        settings.save(&file)?;
+        self.apply(settings)
+    }
+
+    /// Reads the settings file again and applies it when it changed (the
+    /// CLI, an editor or another window wrote it). Returns whether it did.
+    /// A file that does not parse is reported and changes nothing.
+    pub fn reload_settings(&self) -> AppResult<bool> {
+        let _reading = self
+            .settings_file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let settings = Settings::load(&self.paths.settings_file())?;
+        if settings == self.settings() {
+            return Ok(false);
+        }
+        self.apply(settings)?;
+        Ok(true)
+    }
+
+    /// Keeps `watch` running (and stops the previous one).
+    pub fn keep_settings_watch(&self, watch: llmaas_config::watch::FileWatch) {
+        *self
+            .settings_watch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(watch);
+    }
+
+    /// Makes `settings` the ones in force: the router is rebuilt on them and
+    /// a new models folder is listed and watched at once.
+    fn apply(&self, settings: Settings) -> AppResult<()> {
+        let folder = llmaas_setup::models_dir(&self.paths, &settings);
+        let folder_changed = folder != self.library().folder();
         *self
             .settings
             .write()
             .unwrap_or_else(PoisonError::into_inner) = settings;
         self.rebuild_router()?;
         if folder_changed {
-            tracing::info!("models folder changed; restart the app to serve models from it");
+            self.library().set_folder(folder);
+            self.watch_models();
         }
         Ok(())
     }
@@ -174,5 +226,82 @@ impl SecretStore for Unavailable {
     }
     fn delete(&self, _: &'static str) -> Result<bool, llmaas_config::SecretError> {
         Err(llmaas_config::SecretError::Unavailable(self.0.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use llmaas_config::MemoryStore;
+
+    async fn state_in(dir: &std::path::Path) -> AppState {
+        AppState::open(Paths::under(dir), Arc::new(MemoryStore::default()))
+            .await
+            .unwrap()
+    }
+
+    /// What `llmaas config set KEY VALUE` does to the file.
+    fn cli_sets(paths: &Paths, key: &str, value: &str) {
+        let mut s = Settings::load(&paths.settings_file()).unwrap();
+        s.set(key, value).unwrap();
+        s.save(&paths.settings_file()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_save_keeps_what_the_cli_changed_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state_in(dir.path()).await;
+        cli_sets(&state.paths, "ui.language", "fr");
+        state
+            .update_settings(|s| Ok(s.set("budget.project", "acme")?))
+            .unwrap();
+        let file = Settings::load(&state.paths.settings_file()).unwrap();
+        assert_eq!(file.get("ui.language").unwrap().as_deref(), Some("fr"));
+        assert_eq!(file.get("budget.project").unwrap().as_deref(), Some("acme"));
+        assert_eq!(state.settings(), file);
+    }
+
+    #[tokio::test]
+    async fn a_change_on_disk_is_applied_once_and_a_broken_file_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state_in(dir.path()).await;
+        assert!(!state.reload_settings().unwrap());
+        cli_sets(&state.paths, "cloud.tier", "3");
+        assert!(state.reload_settings().unwrap());
+        let tier = state.settings().get("cloud.tier").unwrap();
+        assert_eq!(
+            tier,
+            Settings::load(&state.paths.settings_file())
+                .unwrap()
+                .get("cloud.tier")
+                .unwrap()
+        );
+        assert_ne!(tier, Settings::default().get("cloud.tier").unwrap());
+        assert!(!state.reload_settings().unwrap());
+        std::fs::write(state.paths.settings_file(), "[cloud\\ntier = ").unwrap();
+        assert!(state.reload_settings().is_err());
+        assert_eq!(state.settings().get("cloud.tier").unwrap(), tier);
+    }
+
+    #[tokio::test]
+    async fn a_new_models_folder_is_listed_without_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state_in(dir.path()).await;
+        let other = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(
+            other.join("tiny.gguf"),
+            llmaas_local::gguf::build::tiny_llama(),
+        )
+        .unwrap();
+        cli_sets(&state.paths, "models.folder", other.to_str().unwrap());
+        assert!(state.reload_settings().unwrap());
+        assert_eq!(state.library().folder(), other);
+        assert!(
+            state
+                .library()
+                .get(&llmaas_core::ModelId::new("tiny"))
+                .is_some()
+        );
     }
 }

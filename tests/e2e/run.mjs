@@ -26,6 +26,7 @@ const root = resolve(here, "../..");
 const target = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache/llmaas-desktop/target");
 const app = process.env.LLMAAS_DESKTOP_BIN || join(target, "debug/llmaas-desktop");
 const simBin = process.env.LLMAAS_SIM_BIN || join(target, "debug/llmaas-sim");
+const cliBin = process.env.LLMAAS_CLI_BIN || join(target, "debug/llmaas");
 const driverBin = process.env.TAURI_DRIVER || join(homedir(), ".cargo/bin/tauri-driver");
 const shots = join(here, "screenshots");
 const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
@@ -372,10 +373,10 @@ try {
     assert(!existsSync(target), "the file was written");
     const csv = await browser.executeAsync((done) => {
       window.__TAURI_INTERNALS__
-        .invoke("spend_export_csv", { path: "/tmp/llmaas-e2e-not-chosen.csv" })
+        .invoke("spend_export", { path: "/tmp/llmaas-e2e-not-chosen.csv", month: null, format: "json" })
         .then(() => done("written"), (e) => done(JSON.stringify(e)));
     });
-    assert(/not chosen/.test(csv), `spend_export_csv wrote where no dialog pointed: ${csv}`);
+    assert(/not chosen/.test(csv), `spend_export wrote where no dialog pointed: ${csv}`);
   });
 
   await test("links-open-outside", async () => {
@@ -529,6 +530,23 @@ try {
       timeout: 10_000,
       timeoutMsg: "the key status did not say there is no key",
     });
+  });
+
+  await test("settings-from-the-cli", async () => {
+    // The CLI writes the settings file while the window is open: the window
+    // applies it at once, the Settings panel shows it, the language follows.
+    await nav("settings");
+    execFileSync(cliBin, ["config", "set", "budget.project", "e2e-from-cli"], { env });
+    await browser.waitUntil(async () => (await (await byId("settings-project")).getValue()) === "e2e-from-cli", {
+      timeout: 10_000,
+      timeoutMsg: "the Settings panel did not show what the CLI set",
+    });
+    execFileSync(cliBin, ["config", "set", "ui.language", "fr"], { env });
+    await browser.waitUntil(async () => /Dépenses/.test(await text("nav-spend")), {
+      timeout: 10_000,
+      timeoutMsg: "the window did not turn French",
+    });
+    assert(/autre programme/.test(await text("settings-changed-outside")), "the panel does not say the file changed");
   });
 
   exitCode = results.every((r) => r.ok) ? 0 : 1;

@@ -2,7 +2,8 @@ import { act, fireEvent, render, screen, waitFor, within } from "@testing-librar
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import App, { panelForShortcut } from "./App";
-import { appError, installIpc } from "./test/ipc";
+import type { SettingsEvent } from "./bindings";
+import { appError, channelArg, installIpc } from "./test/ipc";
 import { appInfo, catalogRows, settingsView, spendOverview } from "./test/fixtures";
 
 function mockBackend(over: Record<string, (args: Record<string, unknown>) => unknown> = {}) {
@@ -13,6 +14,7 @@ function mockBackend(over: Record<string, (args: Record<string, unknown>) => unk
     models_available: () => [],
     spend_overview: () => spendOverview(),
     conversations_list: () => [],
+    settings_watch: () => null,
     ...over,
   });
 }
@@ -54,6 +56,54 @@ describe("shell", () => {
     // the spot under Vitest): more than the default second on a busy machine.
     expect(await screen.findAllByTestId("catalog-row", {}, { timeout: 10_000 })).toHaveLength(5);
     expect(screen.getByTestId("panel-spend")).not.toBeVisible();
+  });
+
+  it("watches the hot folder from the start, before Meetings is opened", async () => {
+    const ipc = mockBackend({
+      settings_get: () => settingsView({ hotFolder: "/home/me/Recordings" }),
+      hot_folder_watch: () => ({ jobId: "hot-1", folder: "/home/me/Recordings", route: "local", model: "whisper-base" }),
+    });
+    render(<App />);
+    await screen.findByTestId("status-version");
+    await waitFor(() => expect(ipc.callsTo("hot_folder_watch")).toHaveLength(1));
+    expect(screen.queryByTestId("panel-meetings")).not.toBeInTheDocument();
+    // Opening Meetings shows that watch; it does not start a second one.
+    await userEvent.click(screen.getByTestId("nav-meetings"));
+    expect(await screen.findByTestId("meetings-hot-folder", {}, { timeout: 10_000 })).toHaveTextContent("/home/me/Recordings");
+    expect(ipc.callsTo("hot_folder_watch")).toHaveLength(1);
+  });
+
+  it("restarts the hot folder watch when Settings saves another folder", async () => {
+    let folder = "/home/me/Recordings";
+    const ipc = mockBackend({
+      settings_get: () => settingsView({ hotFolder: folder }),
+      hot_folder_watch: () => ({ jobId: `hot-${folder}`, folder, route: "local", model: "whisper-base" }),
+      cancel_job: () => null,
+      settings_update: (args) => {
+        folder = (args.patch as { hotFolder: string }).hotFolder;
+        return settingsView({ hotFolder: folder });
+      },
+    });
+    render(<App />);
+    await waitFor(() => expect(ipc.callsTo("hot_folder_watch")).toHaveLength(1));
+    await userEvent.click(screen.getByTestId("nav-settings"));
+    const field = await screen.findByLabelText("Recordings hot folder", {}, { timeout: 10_000 });
+    await userEvent.clear(field);
+    await userEvent.type(field, "/home/me/Calls");
+    await userEvent.click(screen.getByTestId("settings-save"));
+    await waitFor(() => expect(ipc.callsTo("hot_folder_watch")).toHaveLength(2));
+    expect(ipc.callsTo("cancel_job")).toContainEqual({ jobId: "hot-/home/me/Recordings" });
+  });
+
+  it("follows a language set by the CLI while it runs", async () => {
+    const ipc = mockBackend({ settings_watch: () => null });
+    render(<App />);
+    await screen.findByTestId("status-version");
+    expect(screen.getByTestId("nav-spend")).toHaveTextContent("Spend");
+    await waitFor(() => expect(ipc.callsTo("settings_watch").length).toBeGreaterThan(0));
+    const events = channelArg<SettingsEvent>(ipc.callsTo("settings_watch").at(-1)!, "onEvent");
+    act(() => ipc.send(events, { kind: "changed", settings: settingsView({ language: "fr" }) }));
+    await waitFor(() => expect(screen.getByTestId("nav-spend")).toHaveTextContent("Dépenses"));
   });
 
   it("maps shortcuts and ignores other keys", () => {
@@ -115,7 +165,7 @@ describe("shell", () => {
     mockBackend({ settings_get: () => settingsView({ language: "fr" }) });
     render(<App />);
     expect(await screen.findByText("Réglages")).toBeInTheDocument();
-    expect(document.documentElement.lang).toBe("fr");
+    await waitFor(() => expect(document.documentElement.lang).toBe("fr"));
   });
 
   it("keeps a panel's state when another panel is shown", async () => {

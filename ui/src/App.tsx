@@ -5,6 +5,8 @@ import { lazy, Suspense, useCallback, useEffect, useState, type ComponentType } 
 import { AppInfoProvider } from "./appInfo";
 import { Icon } from "./components/Icon";
 import { Modal } from "./components/Modal";
+import { HotFolderProvider } from "./hotFolder";
+import { SettingsWatchProvider } from "./settingsWatch";
 import { PanelBoundary } from "./components/PanelBoundary";
 import { StatusBar } from "./StatusBar";
 import { I18nProvider, setSystemLanguage, useI18n, useT, type Key } from "./i18n";
@@ -183,7 +185,11 @@ export default function App() {
     <ThemeProvider>
       <I18nProvider>
         <AppInfoProvider>
-          <Shell />
+          <HotFolderProvider>
+            <SettingsWatchProvider>
+              <Shell />
+            </SettingsWatchProvider>
+          </HotFolderProvider>
         </AppInfoProvider>
       </I18nProvider>
     </ThemeProvider>

@@ -60,15 +60,28 @@ export const commands = {
 	 *  Cancel with `cancel_job(jobId)`.
 	 */
 	modelDownload: (name: string, onEvent: Channel<DownloadEvent>) => typedError<DownloadStarted, AppError>(__TAURI_INVOKE("model_download", { name, onEvent })),
-	spendOverview: () => typedError<SpendOverview, AppError>(__TAURI_INVOKE("spend_overview")),
-	/**  Writes this month's ledger rows as CSV to `path` (chosen in a save dialog). */
-	spendExportCsv: (path: string) => typedError<number, AppError>(__TAURI_INVOKE("spend_export_csv", { path })),
+	/**
+	 *  A month's figures: this month's with the rolling caps, forecast and
+	 *  alerts; an earlier one's as it ended.
+	 */
+	spendOverview: (month: string | null) => typedError<SpendOverview, AppError>(__TAURI_INVOKE("spend_overview", { month })),
+	/**
+	 *  Writes a month's ledger rows (default this month), one per request, to
+	 *  `path` (chosen in a save dialog); returns how many.
+	 */
+	spendExport: (path: string, month: string | null, format: SpendExportFormat) => typedError<number, AppError>(__TAURI_INVOKE("spend_export", { path, month, format })),
 	settingsGet: () => typedError<SettingsView, AppError>(__TAURI_INVOKE("settings_get")),
 	/**
 	 *  Applies the changes (all or none: each value is checked first), saves
 	 *  the file and routes the next requests by them.
 	 */
 	settingsUpdate: (patch: SettingsPatch) => typedError<SettingsView, AppError>(__TAURI_INVOKE("settings_update", { patch })),
+	/**
+	 *  Watches the settings file for the window's life: each change made by
+	 *  another program is applied at once (the router rebuilt, a new models
+	 *  folder listed) and sent to `on_event`. A new call replaces the watch.
+	 */
+	settingsWatch: (onEvent: Channel<SettingsEvent>) => typedError<null, AppError>(__TAURI_INVOKE("settings_watch", { onEvent })),
 	/**
 	 *  Stores the API key in the OS keychain. The key is checked for shape only;
 	 *  the provider says whether it is valid at the first request.
@@ -404,6 +417,19 @@ export type SegmentView = {
 	text: string,
 };
 
+/**  What the settings watch reports. */
+export type SettingsEvent = 
+/**
+ *  Another program (`llmaas config set`, an editor, another window)
+ *  changed the file: these settings are in force now.
+ */
+{ kind: "changed"; settings: SettingsView } | 
+/**
+ *  The file was changed into one that cannot be read: the settings in
+ *  force stay as they were.
+ */
+{ kind: "unreadable"; error: AppError };
+
 /**
  *  Changes to apply; absent fields stay as they are, an empty string unsets
  *  an optional one.
@@ -469,6 +495,13 @@ export type SpendAlert = {
 	threshold: number,
 };
 
+/**  What an export of the ledger's rows is written as. */
+export type SpendExportFormat = 
+/**  One line per request, the header in `llmaas_ledger::CSV_HEADER`. */
+"csv" | 
+/**  One JSON array of the ledger's rows. */
+"json";
+
 export type SpendForecast = {
 	/**  Spend per day at the recent pace, and the month's end at that pace. */
 	perDayNanos: number,
@@ -489,14 +522,27 @@ export type SpendLine = {
 };
 
 export type SpendOverview = {
-	/**  `YYYY-MM`, local calendar month. */
+	/**  `YYYY-MM`, local calendar month: the one asked, by default this one. */
 	month: string,
+	/**
+	 *  Whether it is this month: only this month has rolling caps, a
+	 *  forecast and alerts.
+	 */
+	current: boolean,
+	/**
+	 *  The months that can be shown, newest first: this month back to the
+	 *  ledger's first row (at most [`MONTHS_LISTED`]).
+	 */
+	months: string[],
 	tier: string,
-	/**  Cloud spend this month against the monthly limit, nano-euros. */
+	/**  Cloud spend in the month against the monthly limit, nano-euros. */
 	monthSpend: Gauge,
-	/**  Output tokens in the rolling hour and day against the tier's caps. */
-	outputTokensHour: Gauge,
-	outputTokensDay: Gauge,
+	/**
+	 *  Output tokens in the rolling hour and day against the tier's caps
+	 *  (this month only).
+	 */
+	outputTokensHour: Gauge | null,
+	outputTokensDay: Gauge | null,
 	requests: number,
 	byDay: SpendLine[],
 	byModel: SpendLine[],

@@ -1,10 +1,13 @@
-// The recordings hot folder: the `hotFolder` setting, chosen here, and the
-// watch that transcribes what appears in it (hot_folder_watch) while the
-// window is open. Changing the folder stops the old watch and starts anew.
-import { useCallback, useEffect, useRef, useState } from "react";
+// The recordings hot folder: the `hotFolder` setting and the watch that
+// transcribes what appears in it (hot_folder_watch) while the window is open.
+// It belongs to the window, not to the Meetings panel: the watch starts with
+// the window when a folder is set, wherever the user is, and the panel (or
+// the Settings panel, after a save) only shows it and changes it. Changing
+// the folder stops the old watch and starts anew.
+import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { open } from "@tauri-apps/plugin-dialog";
-import type { HotFolderUpdate } from "../../bindings";
-import { call, channel, commands, settingsPatch, toIpcError, type IpcError } from "../../ipc";
+import type { HotFolderUpdate, SettingsView } from "./bindings";
+import { call, channel, commands, settingsPatch, toIpcError, type IpcError } from "./ipc";
 
 export interface HotFolderState {
   folder: string | null;
@@ -17,8 +20,42 @@ export interface HotFolderState {
 
 const IDLE: HotFolderState = { folder: null, watching: false, pending: 0, last: null, error: null };
 
-export function useHotFolder() {
+export interface HotFolderWatch extends HotFolderState {
+  /** Asks for a folder (a dialog titled `title`), saves it, watches it. */
+  choose: (title: string) => Promise<void>;
+  /** Unsets the folder and stops the watch. */
+  clear: () => Promise<void>;
+  /** Settings saved elsewhere: restarts the watch when its settings changed. */
+  settingsSaved: (s: SettingsView) => void;
+}
+
+const HotFolderContext = createContext<HotFolderWatch | null>(null);
+
+/** The window's hot folder watch. */
+export function useHotFolderWatch(): HotFolderWatch {
+  const v = useContext(HotFolderContext);
+  if (!v) throw new Error("useHotFolderWatch outside <HotFolderProvider>");
+  return v;
+}
+
+const NOTHING_TO_TELL = () => {};
+
+/** Tells the window's watch (when there is one) that settings were saved. */
+export function useHotFolderSettingsSaved(): (s: SettingsView) => void {
+  const v = useContext(HotFolderContext);
+  return v ? v.settingsSaved : NOTHING_TO_TELL;
+}
+
+export function HotFolderProvider({ children }: { children: ReactNode }) {
+  const watch = useHotFolder();
+  return <HotFolderContext.Provider value={watch}>{children}</HotFolderContext.Provider>;
+}
+
+function useHotFolder(): HotFolderWatch {
   const [state, setState] = useState<HotFolderState>(IDLE);
+  // What the running watch was started with: a save that changes neither
+  // leaves it alone.
+  const watched = useRef<{ folder: string | null; confidential: boolean }>({ folder: null, confidential: false });
   const job = useRef<string | null>(null);
   const generation = useRef(0);
 
@@ -63,6 +100,7 @@ export function useHotFolder() {
     call(commands.settingsGet())
       .then((s) => {
         if (!live) return;
+        watched.current = { folder: s.hotFolder, confidential: s.hotFolderConfidential };
         setState((st) => ({ ...st, folder: s.hotFolder }));
         if (s.hotFolder) void startWatch();
       })
@@ -80,6 +118,7 @@ export function useHotFolder() {
       const picked = await open({ directory: true, multiple: false, title });
       if (typeof picked !== "string") return;
       const s = await call(commands.settingsUpdate(settingsPatch({ hotFolder: picked })));
+      watched.current = { folder: s.hotFolder, confidential: s.hotFolderConfidential };
       setState((st) => ({ ...st, folder: s.hotFolder, last: null, error: null }));
       await startWatch();
     } catch (e) {
@@ -89,7 +128,8 @@ export function useHotFolder() {
 
   const clear = async () => {
     try {
-      await call(commands.settingsUpdate(settingsPatch({ hotFolder: "" })));
+      const s = await call(commands.settingsUpdate(settingsPatch({ hotFolder: "" })));
+      watched.current = { folder: null, confidential: s.hotFolderConfidential };
       stopWatch();
       setState(IDLE);
     } catch (e) {
@@ -97,5 +137,21 @@ export function useHotFolder() {
     }
   };
 
-  return { ...state, choose, clear };
+  const settingsSaved = useCallback(
+    (s: SettingsView) => {
+      const was = watched.current;
+      if (was.folder === s.hotFolder && was.confidential === s.hotFolderConfidential) return;
+      watched.current = { folder: s.hotFolder, confidential: s.hotFolderConfidential };
+      if (s.hotFolder) {
+        setState((st) => ({ ...st, folder: s.hotFolder, last: null, error: null }));
+        void startWatch();
+      } else {
+        stopWatch();
+        setState(IDLE);
+      }
+    },
+    [startWatch, stopWatch],
+  );
+
+  return { ...state, choose, clear, settingsSaved };
 }

@@ -33,11 +33,11 @@ describe("call", () => {
   });
 
   it("passes argument names as Tauri expects them", async () => {
-    const ipc = installIpc({ model_import: () => null, spend_export_csv: () => 3 });
+    const ipc = installIpc({ model_import: () => null, spend_export: () => 3 });
     await call(commands.modelImport("/tmp/a.gguf", true));
-    expect(await call(commands.spendExportCsv("/tmp/x.csv"))).toBe(3);
+    expect(await call(commands.spendExport("/tmp/x.csv", "2026-11", "csv"))).toBe(3);
     expect(ipc.callsTo("model_import")).toEqual([{ path: "/tmp/a.gguf", link: true }]);
-    expect(ipc.callsTo("spend_export_csv")).toEqual([{ path: "/tmp/x.csv" }]);
+    expect(ipc.callsTo("spend_export")).toEqual([{ path: "/tmp/x.csv", month: "2026-11", format: "csv" }]);
   });
 
   it("toIpcError keeps strings and unknown values readable", () => {

@@ -115,7 +115,7 @@ pub async fn model_import(
 ) -> AppResult<CatalogRow> {
     let library = std::sync::Arc::clone(state.library());
     let source = crate::scope::chosen(&app, &path)?;
-    let folder = library.folder().to_path_buf();
+    let folder = library.folder();
     let convert_to = llmaas_setup::convert_to(&state.settings());
     let imported = tokio::task::spawn_blocking(move || {
         let mode = if link {

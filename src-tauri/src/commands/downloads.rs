@@ -100,7 +100,7 @@ fn available_row(
 pub fn models_available(state: State<'_, AppState>) -> AppResult<Vec<AvailableRow>> {
     let settings = state.settings();
     let list = llmaas_setup::download_list(&settings)?;
-    let folder = state.library().folder().to_path_buf();
+    let folder = state.library().folder();
     let to = llmaas_setup::convert_to(&settings);
     Ok(list
         .models()
@@ -165,7 +165,7 @@ pub async fn model_download(
     let jobs = Arc::clone(&state.jobs);
     let id = job_id.clone();
     tokio::spawn(async move {
-        let folder = library.folder().to_path_buf();
+        let folder = library.folder();
         let progress = Throttled::new(on_event.clone());
         let report = |p| progress.send(p);
         let event = tokio::select! {

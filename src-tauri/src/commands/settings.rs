@@ -5,10 +5,11 @@ use llmaas_config::secrets::{API_KEY, validate_api_key};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use specta_typescript::Number;
-use tauri::State;
+use tauri::ipc::Channel;
+use tauri::{Manager as _, State};
 
 use super::PolicyChoice;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// The settings as the window shows them (a view: its flags are independent).
@@ -132,7 +133,7 @@ pub fn settings_update(
     state: State<'_, AppState>,
     patch: SettingsPatch,
 ) -> AppResult<SettingsView> {
-    let mut settings = state.settings();
+    let settings = state.settings();
     // A new folder must come from the folder dialog (the same one again is fine).
     let unchanged = |new: Option<&String>, old: Option<&std::path::PathBuf>| {
         new.map(|n| n.trim()) == old.and_then(|o| o.to_str())
@@ -146,11 +147,50 @@ pub fn settings_update(
     if !unchanged(patch.hot_folder.as_ref(), settings.ui.hot_folder.as_ref()) {
         crate::scope::chosen_setting(&app, patch.hot_folder.as_ref())?;
     }
-    for (key, value) in patch.changes() {
-        settings.set(key, &value)?;
-    }
-    state.replace_settings(settings)?;
+    state.update_settings(|settings| {
+        for (key, value) in patch.changes() {
+            settings.set(key, &value)?;
+        }
+        Ok(())
+    })?;
     Ok(view(&state))
+}
+
+/// What the settings watch reports.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum SettingsEvent {
+    /// Another program (`llmaas config set`, an editor, another window)
+    /// changed the file: these settings are in force now.
+    Changed { settings: Box<SettingsView> },
+    /// The file was changed into one that cannot be read: the settings in
+    /// force stay as they were.
+    Unreadable { error: AppError },
+}
+
+/// Watches the settings file for the window's life: each change made by
+/// another program is applied at once (the router rebuilt, a new models
+/// folder listed) and sent to `on_event`. A new call replaces the watch.
+#[tauri::command]
+#[specta::specta]
+pub fn settings_watch(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    on_event: Channel<SettingsEvent>,
+) -> AppResult<()> {
+    let watch = llmaas_config::watch::watch_file(&state.paths.settings_file(), move || {
+        let state = app.state::<AppState>();
+        let event = match state.reload_settings() {
+            Ok(false) => return,
+            Ok(true) => SettingsEvent::Changed {
+                settings: Box::new(view(&state)),
+            },
+            Err(error) => SettingsEvent::Unreadable { error },
+        };
+        let _ = on_event.send(event);
+    })?;
+    state.keep_settings_watch(watch);
+    Ok(())
 }
 
 /// Stores the API key in the OS keychain. The key is checked for shape only;

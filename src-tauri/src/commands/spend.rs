@@ -1,9 +1,10 @@
-//! The spend panel: this month against the tier, the rolling token caps,
-//! breakdowns, forecast and alerts, all read from the ledger.
+//! The spend panel: any month against the tier, this month's rolling token
+//! caps, forecast and alerts, the breakdowns, and per-request exports (CSV,
+//! JSON), all read from the ledger.
 
-use chrono::{Local, Utc};
-use llmaas_ledger::{Decision, Dimension, SeriesBy, SeriesRow, TimeRange, Verdict};
-use serde::Serialize;
+use chrono::{DateTime, Local, Utc};
+use llmaas_ledger::{Decision, Dimension, Month, SeriesBy, SeriesRow, Verdict};
+use serde::{Deserialize, Serialize};
 use specta::Type;
 use specta_typescript::Number;
 use tauri::State;
@@ -66,14 +67,21 @@ pub struct SpendAlert {
 #[derive(Debug, Clone, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SpendOverview {
-    /// `YYYY-MM`, local calendar month.
+    /// `YYYY-MM`, local calendar month: the one asked, by default this one.
     pub month: String,
+    /// Whether it is this month: only this month has rolling caps, a
+    /// forecast and alerts.
+    pub current: bool,
+    /// The months that can be shown, newest first: this month back to the
+    /// ledger's first row (at most [`MONTHS_LISTED`]).
+    pub months: Vec<String>,
     pub tier: String,
-    /// Cloud spend this month against the monthly limit, nano-euros.
+    /// Cloud spend in the month against the monthly limit, nano-euros.
     pub month_spend: Gauge,
-    /// Output tokens in the rolling hour and day against the tier's caps.
-    pub output_tokens_hour: Gauge,
-    pub output_tokens_day: Gauge,
+    /// Output tokens in the rolling hour and day against the tier's caps
+    /// (this month only).
+    pub output_tokens_hour: Option<Gauge>,
+    pub output_tokens_day: Option<Gauge>,
     #[specta(type = Number)]
     pub requests: u64,
     pub by_day: Vec<SpendLine>,
@@ -83,52 +91,92 @@ pub struct SpendOverview {
     pub alerts: Vec<SpendAlert>,
 }
 
+/// Months offered by the picker: ten years.
+const MONTHS_LISTED: usize = 120;
+
+/// The month asked (`YYYY-MM`), by default the current one, local time.
+fn asked_month(month: Option<&str>, now: &DateTime<Local>) -> AppResult<Month> {
+    match month {
+        None => Ok(Month::containing(now)),
+        Some(m) => m
+            .parse::<Month>()
+            .map_err(|e| AppError::bad_input(e.to_string())),
+    }
+}
+
+/// A month's figures: this month's with the rolling caps, forecast and
+/// alerts; an earlier one's as it ended.
 #[tauri::command]
 #[specta::specta]
-pub async fn spend_overview(state: State<'_, AppState>) -> AppResult<SpendOverview> {
+#[warn(clippy::too_many_lines)]
+pub async fn spend_overview(
+    state: State<'_, AppState>,
+    month: Option<String>,
+) -> AppResult<SpendOverview> {
     let now = Utc::now();
     let local_now = now.with_timezone(&Local);
-    let month = TimeRange::month_of(&local_now);
+    let this_month = Month::containing(&local_now);
+    let asked = asked_month(month.as_deref(), &local_now)?;
+    let range = asked.range_in(&Local);
+    let current = asked == this_month;
     let settings = state.settings();
     let limits = limits(&settings)?;
     let ledger = &state.ledger;
-    let budget = ledger.budget_state(now, month).await?;
+    // This month's figure counts the requests in flight as the guard does; an
+    // earlier month's is what its rows say.
+    let budget = if current {
+        Some(ledger.budget_state(now, range).await?)
+    } else {
+        None
+    };
+    let month_used = match &budget {
+        Some(b) => b.month_spent,
+        None => ledger.spent(range).await?,
+    };
     let offset = *local_now.offset();
-    let by_model = ledger.series(SeriesBy::Model, month).await?;
-    let by_day = ledger.series(SeriesBy::Day(offset), month).await?;
-    let by_project = ledger.series(SeriesBy::Project, month).await?;
-    let forecast = ledger
-        .forecast(now, month, PACE_DAYS, limits.monthly_limit)
-        .await?;
-    let alerts = llmaas_ledger::guard::alerts(&limits, &budget);
-    let requests = by_model.iter().map(|r| r.requests).sum();
+    let by_model = ledger.series(SeriesBy::Model, range).await?;
+    let by_day = ledger.series(SeriesBy::Day(offset), range).await?;
+    let by_project = ledger.series(SeriesBy::Project, range).await?;
+    let first = ledger.first_use().await?.map_or(this_month, |at| {
+        Month::containing(&at.with_timezone(&Local))
+    });
+    let forecast = if current {
+        let f = ledger
+            .forecast(now, range, PACE_DAYS, limits.monthly_limit)
+            .await?;
+        Some(forecast_of(&f))
+    } else {
+        None
+    };
+    let alerts = budget
+        .as_ref()
+        .map(|b| llmaas_ledger::guard::alerts(&limits, b))
+        .unwrap_or_default();
+    let rolling = |used: fn(&llmaas_ledger::BudgetState) -> u64, limit: Option<u64>| {
+        budget.as_ref().map(|b| Gauge {
+            used: clamp(used(b)),
+            limit: limit.map(clamp),
+        })
+    };
     Ok(SpendOverview {
-        month: local_now.format("%Y-%m").to_string(),
+        month: asked.to_string(),
+        current,
+        months: Month::back_to(this_month, first.min(asked), MONTHS_LISTED)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         tier: settings.cloud.tier.to_string(),
         month_spend: Gauge {
-            used: budget.month_spent.nanos(),
+            used: month_used.nanos(),
             limit: limits.monthly_limit.map(llmaas_ledger::Money::nanos),
         },
-        output_tokens_hour: Gauge {
-            used: clamp(budget.output_tokens_last_hour),
-            limit: limits.output_tokens_per_hour.map(clamp),
-        },
-        output_tokens_day: Gauge {
-            used: clamp(budget.output_tokens_last_day),
-            limit: limits.output_tokens_per_day.map(clamp),
-        },
-        requests,
+        output_tokens_hour: rolling(|b| b.output_tokens_last_hour, limits.output_tokens_per_hour),
+        output_tokens_day: rolling(|b| b.output_tokens_last_day, limits.output_tokens_per_day),
+        requests: by_model.iter().map(|r| r.requests).sum(),
         by_day: by_day.iter().map(line).collect(),
         by_model: by_model.iter().map(line).collect(),
         by_project: by_project.iter().map(line).collect(),
-        forecast: Some(SpendForecast {
-            per_day_nanos: forecast.per_day.nanos(),
-            projected_nanos: forecast.projected.nanos(),
-            limit_reached_on: forecast
-                .limit_reached_at
-                .filter(|when| *when < forecast.month.end)
-                .map(|when| when.with_timezone(&Local).format("%Y-%m-%d").to_string()),
-        }),
+        forecast,
         alerts: alerts
             .iter()
             .map(|a| SpendAlert {
@@ -139,25 +187,51 @@ pub async fn spend_overview(state: State<'_, AppState>) -> AppResult<SpendOvervi
     })
 }
 
-/// Writes this month's ledger rows as CSV to `path` (chosen in a save dialog).
+fn forecast_of(f: &llmaas_ledger::Forecast) -> SpendForecast {
+    SpendForecast {
+        per_day_nanos: f.per_day.nanos(),
+        projected_nanos: f.projected.nanos(),
+        limit_reached_on: f
+            .limit_reached_at
+            .filter(|when| *when < f.month.end)
+            .map(|when| when.with_timezone(&Local).format("%Y-%m-%d").to_string()),
+    }
+}
+
+/// What an export of the ledger's rows is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum SpendExportFormat {
+    /// One line per request, the header in `llmaas_ledger::CSV_HEADER`.
+    Csv,
+    /// One JSON array of the ledger's rows.
+    Json,
+}
+
+/// Writes a month's ledger rows (default this month), one per request, to
+/// `path` (chosen in a save dialog); returns how many.
 #[tauri::command]
 #[specta::specta]
-pub async fn spend_export_csv(
+#[warn(clippy::too_many_lines)]
+pub async fn spend_export(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     path: String,
+    month: Option<String>,
+    format: SpendExportFormat,
 ) -> AppResult<u32> {
-    let month = TimeRange::month_of(&Local::now());
+    let range = asked_month(month.as_deref(), &Local::now())?.range_in(&Local);
     let path = crate::scope::chosen(&app, &path)?;
     // Written beside the target then renamed: a full disk leaves no half file.
     let mut tmp = llmaas_files::TempFile::beside(&path)
-        .map_err(|e| AppError::io("creating the CSV file", &e))?;
-    let rows = state
-        .ledger
-        .export_csv(month, std::io::BufWriter::new(tmp.file()))
-        .await?;
+        .map_err(|e| AppError::io("creating the export file", &e))?;
+    let out = std::io::BufWriter::new(tmp.file());
+    let rows = match format {
+        SpendExportFormat::Csv => state.ledger.export_csv(range, out).await?,
+        SpendExportFormat::Json => state.ledger.export_json(range, out).await?,
+    };
     tmp.commit(&path)
-        .map_err(|e| AppError::io("saving the CSV file", &e))?;
+        .map_err(|e| AppError::io("saving the export file", &e))?;
     Ok(u32::try_from(rows).unwrap_or(u32::MAX))
 }
 
@@ -199,5 +273,27 @@ pub(crate) fn warning_text(d: &Decision) -> Option<String> {
             }
         )),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn the_month_asked_is_this_one_by_default_and_yyyy_mm_only() {
+        let now: DateTime<Local> = "2026-12-04T10:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+            .with_timezone(&Local);
+        assert_eq!(asked_month(None, &now).unwrap(), Month::containing(&now));
+        assert_eq!(
+            asked_month(Some("2026-10"), &now).unwrap().to_string(),
+            "2026-10"
+        );
+        let e = asked_month(Some("2026-13"), &now).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadInput);
+        assert!(e.message.contains("YYYY-MM"), "{}", e.message);
     }
 }

@@ -159,6 +159,8 @@ function line(key: string, requests: number, input: number, output: number, cost
 export function spendOverview(over: Partial<SpendOverview> = {}): SpendOverview {
   return {
     month: "2026-11",
+    current: true,
+    months: ["2026-11", "2026-10", "2026-09"],
     tier: "tier-2",
     monthSpend: { used: 12_345_678_901, limit: 20_000_000_000 },
     outputTokensHour: { used: 45_000, limit: 50_000 },

@@ -5,11 +5,13 @@
 //! - [`secrets`]: the API key in the OS keychain (keyring-core + Secret Service),
 //!   or in memory for tests; a [`Secret`] never prints.
 //! - [`logging`]: tracing to stderr and a rolling file.
+//! - [`watch`]: a callback when another program changes the settings file.
 
 pub mod logging;
 mod paths;
 pub mod secrets;
 mod settings;
+pub mod watch;
 
 use std::path::PathBuf;
 
@@ -50,4 +52,7 @@ pub enum ConfigError {
     /// The log writer could not start.
     #[error("cannot start logging: {0}")]
     Logging(String),
+    /// The settings file cannot be watched for changes.
+    #[error("cannot watch {}: {reason}", path.display())]
+    Watch { path: PathBuf, reason: String },
 }

@@ -129,7 +129,9 @@ struct DefaultEntry {
 /// The user's models folder and the embedded default, with the last listing kept.
 #[derive(Debug)]
 pub struct Library {
-    folder: PathBuf,
+    /// Changed by [`Library::set_folder`] when the setting changes while the
+    /// app runs.
+    folder: RwLock<PathBuf>,
     default: Option<DefaultEntry>,
     listing: RwLock<Arc<Vec<LocalModel>>>,
 }
@@ -138,7 +140,7 @@ impl Library {
     /// A library over `folder` (created when missing). Call [`Library::refresh`] to list it.
     pub fn new(folder: impl Into<PathBuf>) -> Library {
         Library {
-            folder: folder.into(),
+            folder: RwLock::new(folder.into()),
             default: None,
             listing: RwLock::new(Arc::new(Vec::new())),
         }
@@ -169,8 +171,21 @@ impl Library {
         lib
     }
 
-    pub fn folder(&self) -> &Path {
-        &self.folder
+    pub fn folder(&self) -> PathBuf {
+        self.folder
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Serves models from another folder from now on (a model already loaded
+    /// stays loaded) and lists it.
+    pub fn set_folder(&self, folder: impl Into<PathBuf>) -> Arc<Vec<LocalModel>> {
+        *self
+            .folder
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = folder.into();
+        self.refresh()
     }
 
     /// Reads the folder again and keeps the result. A folder that cannot be
@@ -228,11 +243,12 @@ impl Library {
                 });
             }
         }
-        let entries = match std::fs::read_dir(&self.folder) {
+        let folder = self.folder();
+        let entries = match std::fs::read_dir(&folder) {
             Ok(entries) => entries,
             Err(e) => {
                 if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(folder = %self.folder.display(), error = %e, "cannot list the models folder");
+                    tracing::warn!(folder = %folder.display(), error = %e, "cannot list the models folder");
                 }
                 return out;
             }
@@ -279,6 +295,21 @@ mod tests {
             Status::Ready(_) => panic!("a crafted file listed as ready"),
         }
         assert!(models[1].is_ready());
+    }
+
+    #[test]
+    fn a_new_folder_is_served_at_once() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(a.path().join("first.gguf"), tiny_llama()).unwrap();
+        std::fs::write(b.path().join("second.gguf"), tiny_llama()).unwrap();
+        let lib = Library::new(a.path());
+        lib.refresh();
+        assert!(lib.get(&ModelId::new("first")).is_some());
+        let listed = lib.set_folder(b.path());
+        assert_eq!(lib.folder(), b.path());
+        let ids: Vec<&str> = listed.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["second"]);
+        assert!(lib.get(&ModelId::new("first")).is_none());
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub fn watch(
     library: &Arc<Library>,
     on_change: impl Fn(Arc<Vec<LocalModel>>) + Send + 'static,
 ) -> Result<FolderWatch, LocalError> {
-    let folder = library.folder().to_path_buf();
+    let folder = library.folder();
     std::fs::create_dir_all(&folder).map_err(|e| LocalError::io(&folder, &e))?;
     let lib = Arc::clone(library);
     let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| match result {

@@ -1,11 +1,11 @@
 // The hot folder line of the Meetings panel: the folder, a button to choose
-// it (or stop), and what the watch is doing.
+// it (or stop), and what the window's watch is doing.
 import { useT } from "../../i18n";
-import { useHotFolder } from "./useHotFolder";
+import { useHotFolderWatch } from "../../hotFolder";
 
 export function HotFolder() {
   const t = useT();
-  const hot = useHotFolder();
+  const hot = useHotFolderWatch();
   const last = hot.last;
   let status = "";
   if (last?.kind === "started") status = t("meetings.hot.started", { file: last.file });

@@ -2,6 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { SegmentView, TranscribeEvent, TranscriptView } from "../../bindings";
+import { HotFolderProvider } from "../../hotFolder";
 import { appInfo, settingsView } from "../../test/fixtures";
 import { appError, channelArg, installIpc, type HandlerTable } from "../../test/ipc";
 import { renderWithApp } from "../../test/render";
@@ -39,7 +40,11 @@ function backend(more: HandlerTable = {}) {
 }
 
 async function mount() {
-  renderWithApp(<MeetingsPanel />);
+  renderWithApp(
+    <HotFolderProvider>
+      <MeetingsPanel />
+    </HotFolderProvider>,
+  );
   await waitFor(() => expect(drop.handler).not.toBeNull());
 }
 
@@ -177,9 +182,11 @@ describe("meetings panel", () => {
   it("ignores drops while another panel is shown", async () => {
     backend();
     renderWithApp(
-      <PanelActiveContext.Provider value={false}>
-        <MeetingsPanel />
-      </PanelActiveContext.Provider>,
+      <HotFolderProvider>
+        <PanelActiveContext.Provider value={false}>
+          <MeetingsPanel />
+        </PanelActiveContext.Provider>
+      </HotFolderProvider>,
     );
     await waitFor(() => expect(drop.handler).not.toBeNull());
     dropFiles(["/rec/a.wav"]);

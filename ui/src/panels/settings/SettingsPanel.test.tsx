@@ -1,12 +1,13 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import type { SettingsView } from "../../bindings";
-import { appError, installIpc, type Args } from "../../test/ipc";
+import type { SettingsEvent, SettingsView } from "../../bindings";
+import { SettingsWatchProvider } from "../../settingsWatch";
+import { appError, channelArg, installIpc, type Args } from "../../test/ipc";
 import { appInfo, catalogRows, settingsView } from "../../test/fixtures";
 import { renderWithApp } from "../../test/render";
 import { SettingsPanel } from "./SettingsPanel";
-import { diff, fromView } from "./form";
+import { diff, fromView, rebase } from "./form";
 
 function backend(view: SettingsView = settingsView()) {
   let current = view;
@@ -191,5 +192,76 @@ describe("diff", () => {
     expect(diff(fromView(v), fromView(v))).toBeNull();
     const p = diff(fromView(v), { ...fromView(v), project: "", language: "system", outputTokensPerDay: "100 000" });
     expect(p).toMatchObject({ project: "", language: "", outputTokensPerDay: "100000", tier: null });
+  });
+});
+
+describe("settings changed by another program", () => {
+  async function watched(view: SettingsView = settingsView()) {
+    const ipc = backend(view);
+    ipc.on({ settings_watch: () => null });
+    renderWithApp(
+      <SettingsWatchProvider>
+        <SettingsPanel />
+      </SettingsWatchProvider>,
+    );
+    await screen.findByTestId("settings-project");
+    await waitFor(() => expect(ipc.callsTo("settings_watch")).toHaveLength(1));
+    const events = channelArg<SettingsEvent>(ipc.callsTo("settings_watch")[0], "onEvent");
+    return { ipc, send: (ev: SettingsEvent) => act(() => ipc.send(events, ev)) };
+  }
+
+  it("shows what the file says now", async () => {
+    const { send } = await watched();
+    send({ kind: "changed", settings: settingsView({ project: "from-the-cli", tier: "tier-3" }) });
+    await waitFor(() => expect(screen.getByTestId("settings-project")).toHaveValue("from-the-cli"));
+    expect(screen.getByTestId("settings-changed-outside")).toHaveTextContent("changed by another program: this is what it says now");
+    expect(screen.getByTestId("settings-save")).toBeDisabled();
+  });
+
+  it("keeps the fields being edited and saves only them", async () => {
+    const { ipc, send } = await watched();
+    const field = screen.getByTestId("settings-base-url");
+    await userEvent.clear(field);
+    await userEvent.type(field, "https://mine.example/v1");
+    send({ kind: "changed", settings: settingsView({ project: "from-the-cli" }) });
+    await waitFor(() => expect(screen.getByTestId("settings-project")).toHaveValue("from-the-cli"));
+    expect(field).toHaveValue("https://mine.example/v1");
+    expect(screen.getByTestId("settings-changed-outside")).toHaveTextContent("the fields you are editing keep your values");
+    await userEvent.click(screen.getByTestId("settings-save"));
+    await waitFor(() => expect(ipc.callsTo("settings_update")).toHaveLength(1));
+    const patch = ipc.callsTo("settings_update")[0].patch as Record<string, unknown>;
+    expect(patch.baseUrl).toBe("https://mine.example/v1");
+    expect(patch.project).toBeNull();
+  });
+
+  it("says when the file cannot be read, and keeps the form", async () => {
+    const { send } = await watched();
+    send({ kind: "unreadable", error: appError("bad_input", "settings.toml line 2: expected `]`") });
+    expect(await screen.findByRole("alert")).toHaveTextContent("settings.toml line 2: expected `]`");
+    expect(screen.getByTestId("settings-project")).toBeEnabled();
+  });
+});
+
+describe("the key stored from a terminal", () => {
+  it("shows when the window comes back to the front", async () => {
+    let view = settingsView({ hasApiKey: false });
+    installIpc({ app_info: () => appInfo(), settings_get: () => view, catalog_list: () => catalogRows() });
+    renderWithApp(<SettingsPanel />);
+    expect(await screen.findByTestId("api-key-status")).toHaveTextContent(/no key/i);
+    view = settingsView({ hasApiKey: true });
+    act(() => {
+      window.dispatchEvent(new Event("focus"));
+    });
+    await waitFor(() => expect(screen.getByTestId("api-key-status")).toHaveTextContent(/stored/i));
+  });
+});
+
+describe("rebase", () => {
+  it("keeps what the user changed and takes the rest from the new file", () => {
+    const before = fromView(settingsView());
+    const after = fromView(settingsView({ project: "cli", tier: "tier-3" }));
+    const draft = { ...before, tier: "tier-4", history: !before.history };
+    expect(rebase(draft, before, after)).toEqual({ ...after, tier: "tier-4", history: !before.history });
+    expect(rebase(before, before, after)).toEqual(after);
   });
 });

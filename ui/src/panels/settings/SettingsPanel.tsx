@@ -6,6 +6,8 @@ import { useAppInfo } from "../../appInfo";
 import type { CatalogRow, PolicyChoice, SettingsView } from "../../bindings";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { chooseFolder } from "../../dialogs";
+import { useHotFolderSettingsSaved } from "../../hotFolder";
+import { useSettingsOnDisk } from "../../settingsWatch";
 import { useI18n } from "../../i18n";
 import { tierLabel } from "../../tiers";
 import { call, commands, toIpcError, type IpcError } from "../../ipc";
@@ -13,11 +15,12 @@ import { useTheme, type ThemeChoice } from "../../theme";
 import { useLoad } from "../../useLoad";
 import { ApiKeyField } from "./ApiKeyField";
 import { CheckRow, SelectRow, TextRow } from "./fields";
-import { diff, fromView, type Draft, type LanguageChoice } from "./form";
+import { diff, fromView, rebase, type Draft, type LanguageChoice } from "./form";
 import { POLICIES } from "../../components/RouteSelect";
 
 export function SettingsPanel() {
   const { t, setPreference } = useI18n();
+  const hotFolderSaved = useHotFolderSettingsSaved();
   const appInfo = useAppInfo();
   const { theme, setTheme } = useTheme();
   const settings = useLoad(() => call(commands.settingsGet()));
@@ -31,6 +34,31 @@ export function SettingsPanel() {
   useEffect(() => {
     if (view && !draft) setDraft(fromView(view));
   }, [view, draft]);
+
+  // The keychain has no change notice: whether a key is stored (`llmaas key
+  // set` in a terminal) is read again whenever the window comes back to the
+  // front, as the user returns from that terminal.
+  const { reload: reloadView } = settings;
+  useEffect(() => {
+    const onFocus = () => void reloadView();
+    window.addEventListener("focus", onFocus);
+    return () => window.removeEventListener("focus", onFocus);
+  }, [reloadView]);
+
+  // Saved by another program meanwhile: shown at once; what the user is
+  // editing here stays as they typed it.
+  const onDisk = useSettingsOnDisk();
+  const [changedOutside, setChangedOutside] = useState(false);
+  const { set: setView } = settings;
+  useEffect(() => {
+    const next = onDisk.changed;
+    if (!next) return;
+    setView(next);
+    setDraft((d) => (d && view ? rebase(d, fromView(view), fromView(next)) : fromView(next)));
+    setChangedOutside(true);
+    setSaved(false);
+    // `view` is read, not watched: only a new report from the watch rebases.
+  }, [onDisk.changed, setView]);
 
   const patch = useMemo(() => (view && draft ? diff(fromView(view), draft) : null), [view, draft]);
 
@@ -62,6 +90,7 @@ export function SettingsPanel() {
       settings.set(next);
       setDraft(fromView(next));
       setPreference(next.language);
+      hotFolderSaved(next);
       setSaved(true);
       void appInfo.refresh();
     } catch (err) {
@@ -234,6 +263,12 @@ export function SettingsPanel() {
           </span>
         </div>
         {saveError && <ErrorBanner error={saveError} />}
+        {changedOutside && (
+          <p className="banner" role="status" data-testid="settings-changed-outside">
+            {patch ? t("settings.changedOutsideKept") : t("settings.changedOutside")}
+          </p>
+        )}
+        {onDisk.unreadable && <ErrorBanner error={onDisk.unreadable} />}
       </form>
     </section>
   );

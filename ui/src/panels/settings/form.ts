@@ -111,3 +111,16 @@ export function diff(before: Draft, after: Draft): SettingsPatchArg | null {
   }
   return any ? settingsPatch(changes) : null;
 }
+
+/**
+ * The form after the saved settings went from `before` to `after` elsewhere:
+ * each field the user changed keeps their value, every other one takes the
+ * new saved value.
+ */
+export function rebase(draft: Draft, before: Draft, after: Draft): Draft {
+  const out = { ...after } as Record<keyof Draft, Draft[keyof Draft]>;
+  for (const k of Object.keys(draft) as Array<keyof Draft>) {
+    if (draft[k] !== before[k]) out[k] = draft[k];
+  }
+  return out as Draft;
+}

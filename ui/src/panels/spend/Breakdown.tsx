@@ -8,10 +8,12 @@ interface Props {
   keyLabel: string;
   lines: SpendLine[];
   emptyKey?: string;
+  /** The label of the total row ("Total this month", "Total in October 2026"). */
+  totalLabel: string;
   testId: string;
 }
 
-export function Breakdown({ title, keyLabel, lines, emptyKey, testId }: Props) {
+export function Breakdown({ title, keyLabel, lines, emptyKey, totalLabel, testId }: Props) {
   const { t, lang } = useI18n();
   const sorted = [...lines].sort((a, b) => b.costNanos - a.costNanos || b.requests - a.requests);
   const sum = (f: (l: SpendLine) => number) => lines.reduce((acc, l) => acc + f(l), 0);
@@ -46,7 +48,7 @@ export function Breakdown({ title, keyLabel, lines, emptyKey, testId }: Props) {
           {lines.length > 1 && (
             <tfoot>
               <tr>
-                <td>{t("spend.total")}</td>
+                <td>{totalLabel}</td>
                 <td className="num">{formatTokens(sum((l) => l.requests), lang)}</td>
                 <td className="num">{formatTokens(sum((l) => l.inputTokens), lang)}</td>
                 <td className="num">{formatTokens(sum((l) => l.outputTokens), lang)}</td>

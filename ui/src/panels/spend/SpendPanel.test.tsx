@@ -58,8 +58,9 @@ describe("spend panel", () => {
     const byProject = screen.getByTestId("spend-by-project");
     expect(within(byProject).getByText("(no project)")).toBeInTheDocument();
     expect(within(byProject).getByText("acme")).toBeInTheDocument();
-    // The daily figures are readable without the chart.
-    expect(within(await screen.findByTestId("spend-daily")).getByRole("row", { name: /2 Nov 2026/ })).toHaveTextContent("€8.35");
+    // The daily figures are readable without the chart (the chart's code
+    // loads lazily: more than the default second on a busy machine).
+    expect(within(await screen.findByTestId("spend-daily", {}, { timeout: 10_000 })).getByRole("row", { name: /2 Nov 2026/ })).toHaveTextContent("€8.35");
   });
 
   it("formats in French", async () => {
@@ -67,7 +68,7 @@ describe("spend panel", () => {
     renderWithApp(<SpendPanel />, "fr");
     expect(plain((await screen.findByTestId("gauge-month")).textContent)).toContain("12,35 € sur 20,00 €");
     expect(plain(screen.getByTestId("spend-requests").textContent)).toBe("1 234");
-    expect(screen.getByText(/novembre 2026/)).toBeInTheDocument();
+    expect(screen.getByText(/novembre 2026 · /)).toBeInTheDocument();
   });
 
   it("says when nothing was spent and there is no limit", async () => {
@@ -113,28 +114,80 @@ describe("spend panel", () => {
     expect(ipc.callsTo("spend_overview")).toHaveLength(before + 1);
   });
 
-  it("exports the month as CSV to the chosen file", async () => {
+  it("exports the month's rows as CSV or JSON to the chosen file", async () => {
     const ipc = backend();
-    ipc.on({ "plugin:dialog|save": () => "/home/me/spend.csv", spend_export_csv: () => 1234 });
+    ipc.on({ "plugin:dialog|save": (a) => `/home/me/spend.${(a as { options: { defaultPath: string } }).options.defaultPath.split(".").pop()}`, spend_export: () => 1234 });
     renderWithApp(<SpendPanel />);
-    await userEvent.click(await screen.findByTestId("spend-export"));
+    await userEvent.click(await screen.findByTestId("spend-export-csv"));
     expect(await screen.findByTestId("spend-exported")).toHaveTextContent("1,234 rows written to /home/me/spend.csv.");
-    expect(ipc.callsTo("spend_export_csv")).toEqual([{ path: "/home/me/spend.csv" }]);
-    const [{ options }] = ipc.callsTo("plugin:dialog|save") as Array<{ options: { defaultPath: string } }>;
-    expect(options.defaultPath).toBe("llmaas-spend-2026-11.csv");
+    await userEvent.click(screen.getByTestId("spend-export-json"));
+    await waitFor(() => expect(screen.getByTestId("spend-exported")).toHaveTextContent("1,234 rows written to /home/me/spend.json."));
+    expect(ipc.callsTo("spend_export")).toEqual([
+      { path: "/home/me/spend.csv", month: "2026-11", format: "csv" },
+      { path: "/home/me/spend.json", month: "2026-11", format: "json" },
+    ]);
+    const saves = ipc.callsTo("plugin:dialog|save") as Array<{ options: { defaultPath: string; filters: Array<{ extensions: string[] }> } }>;
+    expect(saves.map((c) => c.options.defaultPath)).toEqual(["llmaas-spend-2026-11.csv", "llmaas-spend-2026-11.json"]);
+    expect(saves[1].options.filters[0].extensions).toEqual(["json"]);
   });
 
   it("shows an export failure", async () => {
     const ipc = backend();
     ipc.on({
       "plugin:dialog|save": () => "/ro/spend.csv",
-      spend_export_csv: () => {
-        throw appError("io", "creating the CSV file: permission denied");
+      spend_export: () => {
+        throw appError("io", "creating the export file: permission denied");
       },
     });
     renderWithApp(<SpendPanel />);
-    await userEvent.click(await screen.findByTestId("spend-export"));
-    expect(await screen.findByRole("alert")).toHaveTextContent("creating the CSV file: permission denied");
+    await userEvent.click(await screen.findByTestId("spend-export-csv"));
+    expect(await screen.findByRole("alert")).toHaveTextContent("creating the export file: permission denied");
+  });
+
+  it("shows an earlier month as it ended, and exports that month", async () => {
+    const october = spendOverview({
+      month: "2026-10",
+      current: false,
+      monthSpend: { used: 3_000_000_000, limit: 20_000_000_000 },
+      outputTokensHour: null,
+      outputTokensDay: null,
+      requests: 12,
+      forecast: null,
+      alerts: [],
+    });
+    const ipc = installIpc({
+      app_info: () => appInfo(),
+      spend_overview: (a) => ((a as { month: string | null }).month === "2026-10" ? october : spendOverview()),
+      "plugin:dialog|save": () => "/home/me/october.csv",
+      spend_export: () => 12,
+    });
+    renderWithApp(<SpendPanel />);
+    const picker = await screen.findByTestId("spend-month");
+    expect(within(picker).getAllByRole("option").map((o) => o.textContent)).toEqual(["November 2026", "October 2026", "September 2026"]);
+    expect(screen.getByLabelText("Month")).toBe(picker);
+    await userEvent.selectOptions(picker, "2026-10");
+    await waitFor(() => expect(screen.getByTestId("gauge-month")).toHaveTextContent("Spend in October 2026"));
+    expect(screen.getByTestId("gauge-month")).toHaveTextContent("€3.00 of €20.00");
+    expect(screen.queryByTestId("gauge-hour")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("gauge-day")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("spend-forecast")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("spend-alerts")).not.toBeInTheDocument();
+    expect(screen.getByText("Requests in October 2026")).toBeInTheDocument();
+    expect(screen.getByText("October 2026 · Tier 2")).toBeInTheDocument();
+    expect(ipc.callsTo("spend_overview").map((c) => (c as { month: string | null }).month)).toEqual([null, "2026-10"]);
+    await userEvent.click(screen.getByTestId("spend-export-csv"));
+    await screen.findByTestId("spend-exported");
+    expect(ipc.callsTo("spend_export")).toEqual([{ path: "/home/me/october.csv", month: "2026-10", format: "csv" }]);
+    // Back to this month: asked as "this month", whichever it is then.
+    await userEvent.selectOptions(picker, "2026-11");
+    await waitFor(() => expect(screen.getByTestId("gauge-hour")).toBeInTheDocument());
+    expect(ipc.callsTo("spend_overview").at(-1)).toEqual({ month: null });
+  });
+
+  it("says when nothing was recorded in an earlier month", async () => {
+    backend(spendOverview({ month: "2026-09", current: false, requests: 0, byDay: [], byModel: [], byProject: [], forecast: null, alerts: [], outputTokensHour: null, outputTokensDay: null }));
+    renderWithApp(<SpendPanel />);
+    expect(await screen.findByTestId("spend-empty")).toHaveTextContent("Nothing was recorded in September 2026.");
   });
 
   it("shows a ledger error", async () => {
