@@ -40,16 +40,7 @@ impl TimeRange {
     /// The calendar month containing `at`, in `at`'s own time zone (pass a
     /// `DateTime<Local>` for the user's month, a `DateTime<Utc>` for UTC's).
     pub fn month_of<Tz: TimeZone>(at: &DateTime<Tz>) -> Self {
-        let tz = at.timezone();
-        let local = at.date_naive();
-        let first = local.with_day(1).unwrap_or(local);
-        let next = first
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(first);
-        TimeRange {
-            start: start_of_day(&tz, first),
-            end: start_of_day(&tz, next),
-        }
+        Month::containing(at).range_in(&at.timezone())
     }
 
     /// The calendar day containing `at`, in `at`'s own time zone.
