@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 pub use llmaas_core::OverBudget;
 pub use paths::Paths;
-pub use secrets::{KeychainStore, MemoryStore, Secret, SecretError, SecretStore};
+pub use secrets::{KeychainStore, MemoryStore, Secret, SecretError, SecretStore, TimedStore};
 pub use settings::{
     BudgetSettings, CloudSettings, ConvertTo, DEFAULT_BASE_URL, KEYS, ModelSettings,
     RoutingSettings, Settings, UiSettings,

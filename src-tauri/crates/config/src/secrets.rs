@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// The keychain service name under which every secret of the app is stored.
 pub const SERVICE: &str = "llmaas-desktop";
@@ -36,6 +38,13 @@ pub enum SecretError {
     /// The value given is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// The keychain took longer than the deadline to answer: its service
+    /// hangs, or a password prompt is waiting. The call may still finish.
+    #[error(
+        "the OS keychain did not answer within {} s (is a password prompt waiting?)",
+        .0.as_secs_f32()
+    )]
+    NotAnswering(std::time::Duration),
     /// Any other keychain failure.
     #[error("keychain error: {0}")]
     Other(String),
@@ -160,6 +169,125 @@ fn map_err(e: keyring_core::Error) -> SecretError {
     }
 }
 
+/// A store whose every call answers within a deadline, whatever the store
+/// under it does.
+///
+/// The keychain is a D-Bus service: a locked keyring waits for a password
+/// prompt, a wedged daemon never answers, and keyring's calls block with no
+/// timeout. A window must not wait on either. Calls run one at a time on a
+/// thread of their own; the caller waits `read` for a `get` and `write` for a
+/// `set` or `delete` (a person may be typing a password), then gets
+/// [`SecretError::NotAnswering`]. While one call has hung past `read`, the
+/// next calls fail at once instead of queueing behind it, and at most
+/// [`TimedStore::QUEUE`] calls ever wait: memory stays bounded however often
+/// the window asks.
+pub struct TimedStore {
+    jobs: SyncSender<Job>,
+    /// When the call running now started, if one is.
+    busy_since: Arc<Mutex<Option<Instant>>>,
+    read: Duration,
+    write: Duration,
+    inner: String,
+}
+
+type Job = Box<dyn FnOnce(&dyn SecretStore) + Send>;
+
+impl fmt::Debug for TimedStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimedStore")
+            .field("inner", &self.inner)
+            .field("read", &self.read)
+            .field("write", &self.write)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TimedStore {
+    /// Calls waiting for their turn, at most.
+    pub const QUEUE: usize = 4;
+
+    /// Serves `inner` from a thread of its own.
+    ///
+    /// # Errors
+    /// When the OS refuses a new thread.
+    pub fn new(
+        inner: Arc<dyn SecretStore>,
+        read: Duration,
+        write: Duration,
+    ) -> Result<TimedStore, SecretError> {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(Self::QUEUE);
+        let busy_since = Arc::new(Mutex::new(None));
+        let busy = Arc::clone(&busy_since);
+        let name = format!("{inner:?}");
+        std::thread::Builder::new()
+            .name("keychain".into())
+            .spawn(move || {
+                for job in queue {
+                    *busy.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+                    job(inner.as_ref());
+                    *busy.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                }
+            })
+            .map_err(|e| SecretError::Other(format!("no thread for the keychain: {e}")))?;
+        Ok(TimedStore {
+            jobs,
+            busy_since,
+            read,
+            write,
+            inner: name,
+        })
+    }
+
+    fn call<T: Send + 'static>(
+        &self,
+        wait: Duration,
+        f: impl FnOnce(&dyn SecretStore) -> Result<T, SecretError> + Send + 'static,
+    ) -> Result<T, SecretError> {
+        let hung = self
+            .busy_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|t| t.elapsed() >= self.read);
+        if hung {
+            return Err(SecretError::NotAnswering(self.read));
+        }
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |store| {
+            // The caller may have stopped waiting: nobody to tell then.
+            let _ = reply.send(f(store));
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(SecretError::NotAnswering(self.read)),
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(SecretError::Other("the keychain thread stopped".into()));
+            }
+        }
+        match answer.recv_timeout(wait) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => Err(SecretError::NotAnswering(wait)),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(SecretError::Other("the keychain call failed".into()))
+            }
+        }
+    }
+}
+
+impl SecretStore for TimedStore {
+    fn get(&self, name: &'static str) -> Result<Option<Secret>, SecretError> {
+        self.call(self.read, move |s| s.get(name))
+    }
+
+    fn set(&self, name: &'static str, value: &Secret) -> Result<(), SecretError> {
+        let value = value.clone();
+        self.call(self.write, move |s| s.set(name, &value))
+    }
+
+    fn delete(&self, name: &'static str) -> Result<bool, SecretError> {
+        self.call(self.write, move |s| s.delete(name))
+    }
+}
+
 /// Secrets in memory only: for tests and for `--no-keychain` runs.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -213,6 +341,86 @@ mod tests {
         assert_eq!(store.get(API_KEY).unwrap().unwrap().expose(), "sk-1");
         assert!(store.delete(API_KEY).unwrap());
         assert!(!store.delete(API_KEY).unwrap());
+    }
+
+    /// A store that blocks every call until `release` is dropped or sent to.
+    #[derive(Debug)]
+    struct Hanging {
+        gate: Mutex<mpsc::Receiver<()>>,
+        inner: MemoryStore,
+    }
+
+    impl SecretStore for Hanging {
+        fn get(&self, name: &'static str) -> Result<Option<Secret>, SecretError> {
+            let _ = self.gate.lock().unwrap().recv();
+            self.inner.get(name)
+        }
+        fn set(&self, name: &'static str, value: &Secret) -> Result<(), SecretError> {
+            let _ = self.gate.lock().unwrap().recv();
+            self.inner.set(name, value)
+        }
+        fn delete(&self, name: &'static str) -> Result<bool, SecretError> {
+            let _ = self.gate.lock().unwrap().recv();
+            self.inner.delete(name)
+        }
+    }
+
+    #[test]
+    fn a_hung_keychain_is_reported_and_later_calls_do_not_queue_behind_it() {
+        let (release, gate) = mpsc::channel();
+        let inner = MemoryStore::default();
+        inner.set(API_KEY, &Secret::new("sk-1")).unwrap();
+        let hanging = Arc::new(Hanging {
+            gate: Mutex::new(gate),
+            inner,
+        });
+        let read = Duration::from_millis(100);
+        let store = TimedStore::new(hanging, read, Duration::from_millis(200)).unwrap();
+        assert!(matches!(
+            store.get(API_KEY),
+            Err(SecretError::NotAnswering(d)) if d == read
+        ));
+        // The first call still hangs: the next ones say so at once, many times over.
+        let started = Instant::now();
+        for _ in 0..(TimedStore::QUEUE * 4) {
+            assert!(matches!(
+                store.get(API_KEY),
+                Err(SecretError::NotAnswering(_))
+            ));
+        }
+        assert!(started.elapsed() < read, "{:?}", started.elapsed());
+        // It answers again: so does the store.
+        drop(release);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match store.get(API_KEY) {
+                Ok(key) => {
+                    assert_eq!(key.unwrap().expose(), "sk-1");
+                    break;
+                }
+                Err(SecretError::NotAnswering(_)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        store.set(API_KEY, &Secret::new("sk-2")).unwrap();
+        assert_eq!(store.get(API_KEY).unwrap().unwrap().expose(), "sk-2");
+        assert!(store.delete(API_KEY).unwrap());
+    }
+
+    #[test]
+    fn a_timed_store_passes_answers_and_errors_through() {
+        let store = TimedStore::new(
+            Arc::new(MemoryStore::default()),
+            Duration::from_secs(5),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(store.get(API_KEY).unwrap(), None);
+        store.set(API_KEY, &Secret::new("sk-1")).unwrap();
+        assert_eq!(store.get(API_KEY).unwrap().unwrap().expose(), "sk-1");
+        assert!(!format!("{store:?}").contains("sk-1"));
     }
 
     /// The real Secret Service. CI runs it inside `dbus-run-session` with an
