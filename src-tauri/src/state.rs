@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use llmaas_config::{KeychainStore, Paths, Secret, SecretStore, Settings};
+use llmaas_config::{KeychainStore, Paths, Secret, SecretStore, Settings, TimedStore};
 use llmaas_ledger::{Ledger, TierLimits};
 use llmaas_local::{Library, LocalEngine};
 use llmaas_router::Router;
@@ -14,6 +14,13 @@ use crate::jobs::Jobs;
 /// How long a loaded local model stays in memory with nothing to answer: the
 /// window lives for hours, and 135M–7B parameters are worth giving back.
 const IDLE_UNLOAD: std::time::Duration = std::time::Duration::from_mins(10);
+
+/// How long a keychain read may take before the window says the keychain
+/// is not answering (the status, the key for a request).
+const KEYCHAIN_READ: std::time::Duration = std::time::Duration::from_secs(3);
+/// How long storing or removing the key may take: a locked keyring asks for
+/// its password, and a person types it.
+const KEYCHAIN_WRITE: std::time::Duration = std::time::Duration::from_mins(1);
 
 #[derive(Debug)]
 pub struct AppState {
@@ -63,9 +70,13 @@ impl AppState {
         Ok(state)
     }
 
-    /// The platform keychain (Secret Service on Linux).
+    /// The platform keychain (Secret Service on Linux), answering within
+    /// [`KEYCHAIN_READ`] or [`KEYCHAIN_WRITE`] or said not to answer: a
+    /// locked or hung keyring never holds a command (or the window) up.
     pub fn keychain() -> Arc<dyn SecretStore> {
-        match KeychainStore::open() {
+        let timed = KeychainStore::open()
+            .and_then(|k| TimedStore::new(Arc::new(k), KEYCHAIN_READ, KEYCHAIN_WRITE));
+        match timed {
             Ok(k) => Arc::new(k),
             Err(e) => {
                 // The window still works locally; Settings says why a key cannot be kept.
@@ -164,11 +175,6 @@ impl AppState {
         )?;
         *self.router.write().unwrap_or_else(PoisonError::into_inner) = router;
         Ok(())
-    }
-
-    /// Whether a key is stored (or given by `LLMAAS_API_KEY`). Never the key itself.
-    pub fn has_api_key(&self) -> bool {
-        api_key(self.secrets.as_ref()).is_some()
     }
 
     fn watch_models(&self) {

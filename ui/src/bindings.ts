@@ -15,7 +15,8 @@ export const commands = {
 	openLink: (url: string) => typedError<null, AppError>(__TAURI_INVOKE("open_link", { url })),
 	/**
 	 *  Stops a running job (an answer, a transcription, an OCR run). Returns
-	 *  false when the job is unknown or already over.
+	 *  false when the job is unknown or already over. The one command left on
+	 *  the main thread: it flips a flag in memory and touches nothing else.
 	 */
 	cancelJob: (jobId: string) => typedError<boolean, AppError>(__TAURI_INVOKE("cancel_job", { jobId })),
 	/**
@@ -136,8 +137,8 @@ export type AppInfo = {
 	systemLanguage: string,
 	/**  Where local models run: `cpu`, `cuda:0`, `metal:0`. */
 	device: string,
-	/**  Whether an API key is stored (never the key). */
-	hasApiKey: boolean,
+	/**  Whether there is an API key (never the key). */
+	key: KeyStatus,
 	/**  The local chat model the window uses by default, and whether it is ready. */
 	localChatModel: string,
 	localChatReady: boolean,
@@ -332,6 +333,30 @@ export type HotFolderStarted = {
 /**  What happens in the hot folder; `stopped` ends the watch. */
 export type HotFolderUpdate = { kind: "watching"; pending: number } | { kind: "started"; file: string } | { kind: "done"; file: string; outputs: string[] } | { kind: "failed"; file: string; error: string } | { kind: "stopped"; error: AppError | null };
 
+/**
+ *  Whether the cloud has a key, as the window shows it. Asked of the
+ *  keychain each time (it may change under `llmaas key set`), within the
+ *  keychain's deadline.
+ */
+export type KeyStatus = 
+/**  In the keychain. */
+"stored" | 
+/**  Given by `LLMAAS_API_KEY`: Settings cannot change it. */
+"fromEnv" | 
+/**  None stored. */
+"missing" | 
+/**  No keychain on this machine (no Secret Service on the session bus). */
+"keychainUnavailable" | 
+/**  The keychain is locked or refused access. */
+"keychainLocked" | 
+/**
+ *  The keychain did not answer in time (a hung service, a password
+ *  prompt waiting); the window goes on without it.
+ */
+"keychainNotAnswering" | 
+/**  The keychain failed otherwise, or holds something that is not text. */
+"keychainFailed";
+
 /**  Where a local model's load is (`llmaas_local::LoadStage`). */
 export type LoadStageName = "checking" | "converting" | "loading" | "ready";
 
@@ -482,10 +507,11 @@ export type SettingsView = {
 	hotFolder: string | null,
 	/**  The hot folder's recordings never leave this machine. */
 	hotFolderConfidential: boolean,
-	/**  Whether an API key is stored. The key itself never leaves the keychain. */
-	hasApiKey: boolean,
-	/**  The key comes from `LLMAAS_API_KEY` (then Settings cannot change it). */
-	apiKeyFromEnv: boolean,
+	/**
+	 *  Whether there is a key, and where from. The key itself never leaves
+	 *  the keychain.
+	 */
+	key: KeyStatus,
 };
 
 /**  A threshold crossed (50, 80, 95 or 100 % of a limit). */

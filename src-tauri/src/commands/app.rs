@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use specta::Type;
-use tauri::State;
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -19,8 +18,8 @@ pub struct AppInfo {
     pub system_language: String,
     /// Where local models run: `cpu`, `cuda:0`, `metal:0`.
     pub device: String,
-    /// Whether an API key is stored (never the key).
-    pub has_api_key: bool,
+    /// Whether there is an API key (never the key).
+    pub key: super::settings::KeyStatus,
     /// The local chat model the window uses by default, and whether it is ready.
     pub local_chat_model: String,
     pub local_chat_ready: bool,
@@ -31,21 +30,25 @@ pub struct AppInfo {
 
 #[tauri::command]
 #[specta::specta]
-pub fn app_info(state: State<'_, AppState>) -> AppResult<AppInfo> {
+pub async fn app_info(app: tauri::AppHandle) -> AppResult<AppInfo> {
     report_interactive();
+    super::with_state(&app, |state| Ok(info(state))).await
+}
+
+fn info(state: &AppState) -> AppInfo {
     let settings = state.settings();
     let local = llmaas_core::ModelId::new(settings.models.local_chat.clone());
-    Ok(AppInfo {
+    AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         language: settings.ui.language.clone().unwrap_or_else(system_language),
         system_language: system_language(),
         device: state.engine.device(),
-        has_api_key: state.has_api_key(),
+        key: super::settings::key_status(state),
         local_chat_ready: state.library().get(&local).is_some_and(|m| m.is_ready()),
         local_chat_model: settings.models.local_chat,
         loaded_model: state.engine.loaded().map(|m| m.id.to_string()),
         data_dir: state.paths.data_dir.display().to_string(),
-    })
+    }
 }
 
 /// The window's first call means its page has rendered and can talk to us:
@@ -97,13 +100,16 @@ mod tests {
 /// Only http(s) and mailto links: the window itself never follows one.
 #[tauri::command]
 #[specta::specta]
-pub fn open_link(url: String) -> AppResult<()> {
+pub async fn open_link(url: String) -> AppResult<()> {
     let parsed = tauri::Url::parse(url.trim())
         .map_err(|_| AppError::bad_input(format!("`{url}` is not a link")))?;
     match crate::navigation::decide(&parsed, None) {
         crate::navigation::Navigation::External(link) => {
-            crate::navigation::open_external(&link);
-            Ok(())
+            super::blocking(move || {
+                crate::navigation::open_external(&link);
+                Ok(())
+            })
+            .await
         }
         _ => Err(AppError::bad_input(format!(
             "only web and mail links open outside the app, not `{}:` ones",

@@ -83,7 +83,11 @@ pub struct CatalogRow {
 
 #[tauri::command]
 #[specta::specta]
-pub fn catalog_list(state: State<'_, AppState>) -> AppResult<Vec<CatalogRow>> {
+pub async fn catalog_list(app: tauri::AppHandle) -> AppResult<Vec<CatalogRow>> {
+    super::with_state(&app, catalog_rows).await
+}
+
+fn catalog_rows(state: &AppState) -> AppResult<Vec<CatalogRow>> {
     let today = Local::now().date_naive();
     // Borrowed from the router: no copy of the catalogue per listing.
     let router = state.router();

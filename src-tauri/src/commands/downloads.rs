@@ -97,7 +97,11 @@ fn available_row(
 /// The models the user can download, and whether each is here.
 #[tauri::command]
 #[specta::specta]
-pub fn models_available(state: State<'_, AppState>) -> AppResult<Vec<AvailableRow>> {
+pub async fn models_available(app: tauri::AppHandle) -> AppResult<Vec<AvailableRow>> {
+    super::with_state(&app, available_rows).await
+}
+
+fn available_rows(state: &AppState) -> AppResult<Vec<AvailableRow>> {
     let settings = state.settings();
     let list = llmaas_setup::download_list(&settings)?;
     let folder = state.library().folder();

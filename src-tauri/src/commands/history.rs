@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
-use tauri::State;
 
 use super::chat::{AnswerSummary, ChatRole};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -154,37 +153,37 @@ impl History {
 /// The stored conversations, newest first (none when history is off).
 #[tauri::command]
 #[specta::specta]
-pub fn conversations_list(state: State<'_, AppState>) -> AppResult<Vec<ConversationMeta>> {
-    Ok(History::of(&state).list())
+pub async fn conversations_list(app: tauri::AppHandle) -> AppResult<Vec<ConversationMeta>> {
+    super::with_state(&app, |state| Ok(History::of(state).list())).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn conversation_get(state: State<'_, AppState>, id: String) -> AppResult<Conversation> {
-    History::of(&state).get(&id)
+pub async fn conversation_get(app: tauri::AppHandle, id: String) -> AppResult<Conversation> {
+    super::with_state(&app, move |state| History::of(state).get(&id)).await
 }
 
 /// Saves a conversation when history is on; returns whether it was written.
 #[tauri::command]
 #[specta::specta]
-pub fn conversation_save(
-    state: State<'_, AppState>,
+pub async fn conversation_save(
+    app: tauri::AppHandle,
     conversation: Conversation,
 ) -> AppResult<bool> {
-    History::of(&state).save(&conversation)
+    super::with_state(&app, move |state| History::of(state).save(&conversation)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn conversation_delete(state: State<'_, AppState>, id: String) -> AppResult<()> {
-    History::of(&state).delete(&id)
+pub async fn conversation_delete(app: tauri::AppHandle, id: String) -> AppResult<()> {
+    super::with_state(&app, move |state| History::of(state).delete(&id)).await
 }
 
 /// Deletes every stored conversation (Settings, when history is turned off).
 #[tauri::command]
 #[specta::specta]
-pub fn history_clear(state: State<'_, AppState>) -> AppResult<u32> {
-    Ok(History::of(&state).clear())
+pub async fn history_clear(app: tauri::AppHandle) -> AppResult<u32> {
+    super::with_state(&app, |state| Ok(History::of(state).clear())).await
 }
 
 fn read(path: &Path) -> AppResult<Conversation> {

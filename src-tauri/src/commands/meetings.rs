@@ -142,14 +142,14 @@ pub async fn transcribe_start(
 /// Writes `transcript` as `format` (txt, srt, vtt, json, docx) to `path`.
 #[tauri::command]
 #[specta::specta]
-pub fn transcript_export(
+pub async fn transcript_export(
     app: tauri::AppHandle,
     transcript: TranscriptView,
     format: String,
     path: String,
 ) -> AppResult<()> {
     let path = crate::scope::chosen(&app, &path)?;
-    export_transcript(transcript, &format, &path)
+    super::blocking(move || export_transcript(transcript, &format, &path)).await
 }
 
 fn export_transcript(transcript: TranscriptView, format: &str, path: &Path) -> AppResult<()> {

@@ -20,10 +20,32 @@ pub mod spend;
 use llmaas_core::{Route, RoutePolicy};
 use serde::{Deserialize, Serialize};
 use specta::Type;
-use tauri::State;
+use tauri::{Manager as _, State};
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
+
+/// Runs `work` on a thread meant for blocking: Tauri runs a command that is
+/// not `async` on the window's main thread, so every command that touches
+/// the disk, the keychain (D-Bus) or another process is `async` and hands
+/// its work here, where a slow disk or a hung keyring holds up nothing else
+/// (not the window, not the runtime's workers).
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Backend, format!("the command failed: {e}")))?
+}
+
+/// [`blocking`] with the app's state.
+pub(crate) async fn with_state<T: Send + 'static>(
+    app: &tauri::AppHandle,
+    work: impl FnOnce(&AppState) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let app = app.clone();
+    blocking(move || work(&app.state::<AppState>())).await
+}
 
 /// Where a request ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -72,9 +94,55 @@ impl From<RoutePolicy> for PolicyChoice {
 }
 
 /// Stops a running job (an answer, a transcription, an OCR run). Returns
-/// false when the job is unknown or already over.
+/// false when the job is unknown or already over. The one command left on
+/// the main thread: it flips a flag in memory and touches nothing else.
 #[tauri::command]
 #[specta::specta]
 pub fn cancel_job(state: State<'_, AppState>, job_id: String) -> AppResult<bool> {
     Ok(state.jobs.cancel(&job_id))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Tauri runs a command that is not `async` on the window's main thread,
+    /// where a slow disk or a hung keychain freezes the window. Only
+    /// `cancel_job`, which touches memory alone, may be synchronous.
+    #[test]
+    fn every_command_but_cancel_job_is_async() {
+        const SOURCES: &[(&str, &str)] = &[
+            ("app.rs", include_str!("app.rs")),
+            ("catalog.rs", include_str!("catalog.rs")),
+            ("chat.rs", include_str!("chat.rs")),
+            ("downloads.rs", include_str!("downloads.rs")),
+            ("history.rs", include_str!("history.rs")),
+            ("hot_folder.rs", include_str!("hot_folder.rs")),
+            ("meetings.rs", include_str!("meetings.rs")),
+            ("mod.rs", include_str!("mod.rs")),
+            ("ocr.rs", include_str!("ocr.rs")),
+            ("settings.rs", include_str!("settings.rs")),
+            ("spend.rs", include_str!("spend.rs")),
+        ];
+        let mut commands = 0;
+        let mut sync = Vec::new();
+        for (file, source) in SOURCES {
+            let mut lines = source.lines().map(str::trim);
+            while let Some(line) = lines.next() {
+                if line != "#[tauri::command]" {
+                    continue;
+                }
+                let signature = lines
+                    .by_ref()
+                    .find(|l| l.starts_with("pub "))
+                    .unwrap_or_default();
+                commands += 1;
+                if !signature.starts_with("pub async fn ")
+                    && !signature.starts_with("pub fn cancel_job(")
+                {
+                    sync.push(format!("{file}: {signature}"));
+                }
+            }
+        }
+        assert!(commands > 20, "found only {commands} commands");
+        assert!(sync.is_empty(), "synchronous commands: {sync:#?}");
+    }
 }

@@ -176,8 +176,9 @@ pub async fn ocr_start(
 /// Writes text (the OCR's markdown) to `path`, chosen in a save dialog.
 #[tauri::command]
 #[specta::specta]
-pub fn ocr_export(app: tauri::AppHandle, markdown: String, path: String) -> AppResult<()> {
-    write_atomically(&crate::scope::chosen(&app, &path)?, markdown.as_bytes())
+pub async fn ocr_export(app: tauri::AppHandle, markdown: String, path: String) -> AppResult<()> {
+    let path = crate::scope::chosen(&app, &path)?;
+    super::blocking(move || write_atomically(&path, markdown.as_bytes())).await
 }
 
 async fn run(

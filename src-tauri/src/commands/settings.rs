@@ -5,8 +5,8 @@ use llmaas_config::secrets::{API_KEY, validate_api_key};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use specta_typescript::Number;
+use tauri::Manager as _;
 use tauri::ipc::Channel;
-use tauri::{Manager as _, State};
 
 use super::PolicyChoice;
 use crate::error::{AppError, AppResult};
@@ -44,10 +44,52 @@ pub struct SettingsView {
     pub hot_folder: Option<String>,
     /// The hot folder's recordings never leave this machine.
     pub hot_folder_confidential: bool,
-    /// Whether an API key is stored. The key itself never leaves the keychain.
-    pub has_api_key: bool,
-    /// The key comes from `LLMAAS_API_KEY` (then Settings cannot change it).
-    pub api_key_from_env: bool,
+    /// Whether there is a key, and where from. The key itself never leaves
+    /// the keychain.
+    pub key: KeyStatus,
+}
+
+/// Whether the cloud has a key, as the window shows it. Asked of the
+/// keychain each time (it may change under `llmaas key set`), within the
+/// keychain's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum KeyStatus {
+    /// In the keychain.
+    Stored,
+    /// Given by `LLMAAS_API_KEY`: Settings cannot change it.
+    FromEnv,
+    /// None stored.
+    Missing,
+    /// No keychain on this machine (no Secret Service on the session bus).
+    KeychainUnavailable,
+    /// The keychain is locked or refused access.
+    KeychainLocked,
+    /// The keychain did not answer in time (a hung service, a password
+    /// prompt waiting); the window goes on without it.
+    KeychainNotAnswering,
+    /// The keychain failed otherwise, or holds something that is not text.
+    KeychainFailed,
+}
+
+/// Where the key stands now. Blocks for at most the keychain's read deadline:
+/// call it off the main thread.
+pub(crate) fn key_status(state: &AppState) -> KeyStatus {
+    use llmaas_config::SecretError as E;
+    if llmaas_setup::api_key_from_env().is_some() {
+        return KeyStatus::FromEnv;
+    }
+    match state.secrets.get(API_KEY) {
+        Ok(Some(_)) => KeyStatus::Stored,
+        Ok(None) => KeyStatus::Missing,
+        Err(E::Unavailable(_)) => KeyStatus::KeychainUnavailable,
+        Err(E::Locked(_)) => KeyStatus::KeychainLocked,
+        Err(E::NotAnswering(_)) => KeyStatus::KeychainNotAnswering,
+        Err(e) => {
+            tracing::warn!(error = %e, "the keychain failed");
+            KeyStatus::KeychainFailed
+        }
+    }
 }
 
 /// Changes to apply; absent fields stay as they are, an empty string unsets
@@ -120,20 +162,19 @@ impl SettingsPatch {
 
 #[tauri::command]
 #[specta::specta]
-pub fn settings_get(state: State<'_, AppState>) -> AppResult<SettingsView> {
-    Ok(view(&state))
+pub async fn settings_get(app: tauri::AppHandle) -> AppResult<SettingsView> {
+    super::with_state(&app, |state| Ok(view(state))).await
 }
 
 /// Applies the changes (all or none: each value is checked first), saves
 /// the file and routes the next requests by them.
 #[tauri::command]
 #[specta::specta]
-pub fn settings_update(
+pub async fn settings_update(
     app: tauri::AppHandle,
-    state: State<'_, AppState>,
     patch: SettingsPatch,
 ) -> AppResult<SettingsView> {
-    let settings = state.settings();
+    let settings = app.state::<AppState>().settings();
     // A new folder must come from the folder dialog (the same one again is fine).
     let unchanged = |new: Option<&String>, old: Option<&std::path::PathBuf>| {
         new.map(|n| n.trim()) == old.and_then(|o| o.to_str())
@@ -147,13 +188,16 @@ pub fn settings_update(
     if !unchanged(patch.hot_folder.as_ref(), settings.ui.hot_folder.as_ref()) {
         crate::scope::chosen_setting(&app, patch.hot_folder.as_ref())?;
     }
-    state.update_settings(|settings| {
-        for (key, value) in patch.changes() {
-            settings.set(key, &value)?;
-        }
-        Ok(())
-    })?;
-    Ok(view(&state))
+    super::with_state(&app, move |state| {
+        state.update_settings(|settings| {
+            for (key, value) in patch.changes() {
+                settings.set(key, &value)?;
+            }
+            Ok(())
+        })?;
+        Ok(view(state))
+    })
+    .await
 }
 
 /// What the settings watch reports.
@@ -173,47 +217,58 @@ pub enum SettingsEvent {
 /// folder listed) and sent to `on_event`. A new call replaces the watch.
 #[tauri::command]
 #[specta::specta]
-pub fn settings_watch(
+pub async fn settings_watch(
     app: tauri::AppHandle,
-    state: State<'_, AppState>,
     on_event: Channel<SettingsEvent>,
 ) -> AppResult<()> {
-    let watch = llmaas_config::watch::watch_file(&state.paths.settings_file(), move || {
-        let state = app.state::<AppState>();
-        let event = match state.reload_settings() {
-            Ok(false) => return,
-            Ok(true) => SettingsEvent::Changed {
-                settings: Box::new(view(&state)),
-            },
-            Err(error) => SettingsEvent::Unreadable { error },
+    let handle = app.clone();
+    super::with_state(&app, move |state| {
+        // Runs on the watcher's own thread, never the window's.
+        let on_change = move || {
+            let state = handle.state::<AppState>();
+            let event = match state.reload_settings() {
+                Ok(false) => return,
+                Ok(true) => SettingsEvent::Changed {
+                    settings: Box::new(view(&state)),
+                },
+                Err(error) => SettingsEvent::Unreadable { error },
+            };
+            let _ = on_event.send(event);
         };
-        let _ = on_event.send(event);
-    })?;
-    state.keep_settings_watch(watch);
-    Ok(())
+        let watch = llmaas_config::watch::watch_file(&state.paths.settings_file(), on_change)?;
+        state.keep_settings_watch(watch);
+        Ok(())
+    })
+    .await
 }
 
 /// Stores the API key in the OS keychain. The key is checked for shape only;
 /// the provider says whether it is valid at the first request.
 #[tauri::command]
 #[specta::specta]
-pub fn api_key_set(state: State<'_, AppState>, key: String) -> AppResult<SettingsView> {
+pub async fn api_key_set(app: tauri::AppHandle, key: String) -> AppResult<SettingsView> {
     let secret = validate_api_key(&key)?;
     drop(key);
-    state.secrets.set(API_KEY, &secret)?;
-    state.rebuild_router()?;
-    tracing::info!("API key stored in the keychain");
-    Ok(view(&state))
+    super::with_state(&app, move |state| {
+        state.secrets.set(API_KEY, &secret)?;
+        state.rebuild_router()?;
+        tracing::info!("API key stored in the keychain");
+        Ok(view(state))
+    })
+    .await
 }
 
 /// Removes the API key from the keychain.
 #[tauri::command]
 #[specta::specta]
-pub fn api_key_clear(state: State<'_, AppState>) -> AppResult<SettingsView> {
-    state.secrets.delete(API_KEY)?;
-    state.rebuild_router()?;
-    tracing::info!("API key removed from the keychain");
-    Ok(view(&state))
+pub async fn api_key_clear(app: tauri::AppHandle) -> AppResult<SettingsView> {
+    super::with_state(&app, |state| {
+        state.secrets.delete(API_KEY)?;
+        state.rebuild_router()?;
+        tracing::info!("API key removed from the keychain");
+        Ok(view(state))
+    })
+    .await
 }
 
 fn view(state: &AppState) -> SettingsView {
@@ -247,8 +302,7 @@ fn view(state: &AppState) -> SettingsView {
         language: s.ui.language.clone(),
         hot_folder: s.ui.hot_folder.as_ref().map(|p| p.display().to_string()),
         hot_folder_confidential: s.ui.hot_folder_confidential,
-        has_api_key: state.has_api_key(),
-        api_key_from_env: llmaas_setup::api_key_from_env().is_some(),
+        key: key_status(state),
     }
 }
 
