@@ -2,7 +2,7 @@ import { act, fireEvent, render, screen, waitFor, within } from "@testing-librar
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import App, { panelForShortcut } from "./App";
-import type { SettingsEvent } from "./bindings";
+import type { KeyStatus, SettingsEvent } from "./bindings";
 import { appError, channelArg, installIpc } from "./test/ipc";
 import { appInfo, catalogRows, settingsView, spendOverview } from "./test/fixtures";
 
@@ -130,11 +130,21 @@ describe("shell", () => {
   });
 
   it("shows version, device and key state in the status bar", async () => {
-    mockBackend({ app_info: () => appInfo({ version: "1.2.3", device: "metal:0", hasApiKey: true }) });
+    mockBackend({ app_info: () => appInfo({ version: "1.2.3", device: "metal:0", key: "stored" }) });
     render(<App />);
     expect(await screen.findByTestId("status-version")).toHaveTextContent("1.2.3");
     expect(screen.getByTestId("status-device")).toHaveTextContent("metal:0");
     expect(screen.getByTestId("status-key")).toHaveTextContent("API key stored");
+  });
+
+  it("reads the key state again when the window comes back to the front", async () => {
+    let key: KeyStatus = "stored";
+    mockBackend({ app_info: () => appInfo({ key }) });
+    render(<App />);
+    await waitFor(() => expect(screen.getByTestId("status-key")).toHaveTextContent("API key stored"));
+    key = "keychainNotAnswering";
+    act(() => void window.dispatchEvent(new Event("focus")));
+    await waitFor(() => expect(screen.getByTestId("status-key")).toHaveAttribute("data-key", "keychainNotAnswering"));
   });
 
   it("says when the back end is unavailable", async () => {

@@ -1,5 +1,6 @@
 import { useAppInfo } from "./appInfo";
 import { useT } from "./i18n";
+import { keyBadge } from "./keyStatus";
 
 export function StatusBar() {
   const t = useT();
@@ -12,11 +13,8 @@ export function StatusBar() {
         <>
           <span data-testid="status-version">{t("status.version", { version: info.version })}</span>
           <span data-testid="status-device">{t("status.device", { device: info.device })}</span>
-          <span
-            data-testid="status-key"
-            className={info.hasApiKey ? "badge badge-ok" : "badge badge-warn"}
-          >
-            {info.hasApiKey ? t("status.keySet") : t("status.keyMissing")}
+          <span data-testid="status-key" data-key={info.key} className={keyBadge(info.key)}>
+            {t(`status.key.${info.key}`)}
           </span>
           <span data-testid="status-local">
             {info.localChatReady

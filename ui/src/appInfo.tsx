@@ -23,8 +23,14 @@ export function AppInfoProvider({ children }: { children: ReactNode }) {
       setError(toIpcError(e));
     }
   }, []);
+  // The key's state can change outside the window (`llmaas key set`, a
+  // keychain that stops answering): read again when the window comes back
+  // to the front, as the Settings panel does.
   useEffect(() => {
     void refresh();
+    const onFocus = () => void refresh();
+    window.addEventListener("focus", onFocus);
+    return () => window.removeEventListener("focus", onFocus);
   }, [refresh]);
   return <AppInfoContext.Provider value={{ info, error, refresh }}>{children}</AppInfoContext.Provider>;
 }

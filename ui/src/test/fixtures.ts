@@ -7,7 +7,7 @@ export function appInfo(over: Partial<AppInfo> = {}): AppInfo {
     language: "en",
     systemLanguage: "en",
     device: "cuda:0",
-    hasApiKey: false,
+    key: "missing",
     localChatModel: "smollm2-135m-instruct",
     localChatReady: true,
     loadedModel: null,
@@ -38,8 +38,7 @@ export function settingsView(over: Partial<SettingsView> = {}): SettingsView {
     language: null,
     hotFolder: null,
     hotFolderConfidential: false,
-    hasApiKey: false,
-    apiKeyFromEnv: false,
+    key: "missing",
     ...over,
   };
 }

@@ -32,7 +32,7 @@ function backend(more: HandlerTable = {}) {
   let job = 0;
   return installIpc({
     app_info: () => appInfo(),
-    settings_get: () => settingsView({ hasApiKey: true, history: true }),
+    settings_get: () => settingsView({ key: "stored", history: true }),
     catalog_list: () => catalogRows(),
     conversations_list: () => [],
     conversation_save: () => true,
@@ -296,7 +296,7 @@ describe("chat panel", () => {
   });
 
   it("says when history is off", async () => {
-    backend({ settings_get: () => settingsView({ history: false, hasApiKey: true }) });
+    backend({ settings_get: () => settingsView({ history: false, key: "stored" }) });
     await ready();
     expect(screen.getByTestId("chat-history-off")).toHaveTextContent("History is off: nothing is saved.");
   });

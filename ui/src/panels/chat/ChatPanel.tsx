@@ -5,6 +5,7 @@ import type { PolicyChoice } from "../../bindings";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { useT } from "../../i18n";
 import { call, commands } from "../../ipc";
+import { keyUsable } from "../../keyStatus";
 import { useLoad } from "../../useLoad";
 import { usePanelActive } from "../active";
 import { TurnView } from "./Answer";
@@ -32,7 +33,7 @@ export function ChatPanel() {
     if (initialised.current || catalog.loading || settings.loading) return;
     initialised.current = true;
     const s = settings.data;
-    const wanted = s && !s.hasApiKey ? [s.localChatModel, s.chatModel] : [s?.chatModel, s?.localChatModel];
+    const wanted = s && !keyUsable(s.key) ? [s.localChatModel, s.chatModel] : [s?.chatModel, s?.localChatModel];
     setModel(defaultModel(models, wanted));
     if (s) setPolicy(s.policy);
   }, [catalog.loading, settings.loading, settings.data, models]);

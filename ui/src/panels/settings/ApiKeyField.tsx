@@ -1,25 +1,28 @@
 // The API key, write-only: a password input that goes to the keychain and is
 // emptied; the window only ever says whether a key is stored.
 import { useId, useState, type FormEvent } from "react";
-import type { SettingsView } from "../../bindings";
+import type { KeyStatus, SettingsView } from "../../bindings";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { useT } from "../../i18n";
 import { call, commands, toIpcError, type IpcError } from "../../ipc";
+import { keyBadge } from "../../keyStatus";
 
 interface Props {
-  hasApiKey: boolean;
-  fromEnv: boolean;
+  status: KeyStatus;
   /** Gets the settings as they are after the change. */
   onChanged: (view: SettingsView) => void;
 }
 
-export function ApiKeyField({ hasApiKey, fromEnv, onChanged }: Props) {
+export function ApiKeyField({ status, onChanged }: Props) {
+  const fromEnv = status === "fromEnv";
   const t = useT();
   const id = useId();
   const [key, setKey] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<IpcError | null>(null);
-  const [done, setDone] = useState<string | null>(null);
+  // What the last action did, shown while the key stays as it left it (not
+  // once the keychain stops answering, say).
+  const [done, setDone] = useState<{ message: string; status: KeyStatus } | null>(null);
 
   const run = async (op: () => Promise<SettingsView>, message: string) => {
     setBusy(true);
@@ -28,7 +31,7 @@ export function ApiKeyField({ hasApiKey, fromEnv, onChanged }: Props) {
     try {
       const view = await op();
       setKey("");
-      setDone(message);
+      setDone({ message, status: view.key });
       onChanged(view);
     } catch (e) {
       setError(toIpcError(e));
@@ -46,12 +49,9 @@ export function ApiKeyField({ hasApiKey, fromEnv, onChanged }: Props) {
 
   return (
     <form className="form-grid" onSubmit={save} aria-label={t("settings.section.key")}>
-      <span className="full" data-testid="api-key-status" role="status">
-        <span className={hasApiKey ? "badge badge-ok" : "badge badge-warn"}>
-          {hasApiKey ? t("settings.apiKeyStored") : t("settings.apiKeyNone")}
-        </span>
+      <span className="full" data-testid="api-key-status" data-key={status} role="status">
+        <span className={keyBadge(status)}>{t(`settings.keyStatus.${status}`)}</span>
       </span>
-      {fromEnv && <p className="full muted">{t("settings.apiKeyFromEnv")}</p>}
       <label htmlFor={id}>{t("settings.apiKey")}</label>
       <div className="inline">
         <input
@@ -77,16 +77,16 @@ export function ApiKeyField({ hasApiKey, fromEnv, onChanged }: Props) {
           type="button"
           className="button button-danger"
           data-testid="api-key-clear"
-          disabled={fromEnv || busy || !hasApiKey}
+          disabled={fromEnv || busy || status !== "stored"}
           onClick={() => void run(() => call(commands.apiKeyClear()), t("settings.apiKeyCleared"))}
         >
           {t("settings.apiKeyClear")}
         </button>
       </div>
       <p className="field-hint">{t("settings.apiKeyHint")}</p>
-      {done && (
+      {done?.status === status && (
         <p className="full banner banner-ok" role="status">
-          {done}
+          {done.message}
         </p>
       )}
       {error && (

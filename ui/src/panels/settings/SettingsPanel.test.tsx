@@ -11,7 +11,7 @@ import { diff, fromView, rebase } from "./form";
 
 function backend(view: SettingsView = settingsView()) {
   let current = view;
-  let info = appInfo({ hasApiKey: view.hasApiKey });
+  let info = appInfo({ key: view.key });
   const ipc = installIpc({
     app_info: () => info,
     settings_get: () => current,
@@ -23,13 +23,13 @@ function backend(view: SettingsView = settingsView()) {
       return current;
     },
     api_key_set: () => {
-      current = { ...current, hasApiKey: true };
-      info = { ...info, hasApiKey: true };
+      current = { ...current, key: "stored" };
+      info = { ...info, key: "stored" };
       return current;
     },
     api_key_clear: () => {
-      current = { ...current, hasApiKey: false };
-      info = { ...info, hasApiKey: false };
+      current = { ...current, key: "missing" };
+      info = { ...info, key: "missing" };
       return current;
     },
   });
@@ -58,8 +58,20 @@ describe("API key", () => {
     expect(ipc.callsTo("app_info").length).toBeGreaterThanOrEqual(2);
   });
 
+  it("drops its 'stored' note once the keychain stops answering", async () => {
+    const ipc = backend();
+    renderWithApp(<SettingsPanel />);
+    await userEvent.type(await screen.findByTestId("api-key-input"), "sk-secret-123");
+    await userEvent.click(screen.getByTestId("api-key-save"));
+    await waitFor(() => expect(screen.getByText("The key is stored.")).toBeInTheDocument());
+    ipc.on({ settings_get: () => settingsView({ key: "keychainNotAnswering" }) });
+    act(() => void window.dispatchEvent(new Event("focus")));
+    await waitFor(() => expect(screen.getByTestId("api-key-status")).toHaveAttribute("data-key", "keychainNotAnswering"));
+    expect(screen.queryByText("The key is stored.")).toBeNull();
+  });
+
   it("removes a stored key", async () => {
-    const ipc = backend(settingsView({ hasApiKey: true }));
+    const ipc = backend(settingsView({ key: "stored" }));
     renderWithApp(<SettingsPanel />);
     await userEvent.click(await screen.findByTestId("api-key-clear"));
     await waitFor(() => expect(screen.getByTestId("api-key-status")).toHaveTextContent("No key is stored."));
@@ -81,11 +93,21 @@ describe("API key", () => {
   });
 
   it("cannot be changed when it comes from the environment", async () => {
-    backend(settingsView({ hasApiKey: true, apiKeyFromEnv: true }));
+    backend(settingsView({ key: "fromEnv" }));
     renderWithApp(<SettingsPanel />);
     expect(await screen.findByTestId("api-key-input")).toBeDisabled();
     expect(screen.getByTestId("api-key-clear")).toBeDisabled();
     expect(screen.getByText(/LLMAAS_API_KEY/)).toBeInTheDocument();
+  });
+
+  it("says when the keychain does not answer, in the user's language, and keeps the form usable", async () => {
+    backend(settingsView({ key: "keychainNotAnswering", language: "fr" }));
+    renderWithApp(<SettingsPanel />, "fr");
+    const status = await screen.findByTestId("api-key-status");
+    expect(status).toHaveTextContent("Le trousseau du système ne répond pas");
+    expect(screen.getByTestId("api-key-clear")).toBeDisabled();
+    expect(screen.getByTestId("api-key-input")).toBeEnabled();
+    expect(screen.getByTestId("settings-tier")).toBeEnabled();
   });
 });
 
@@ -244,11 +266,11 @@ describe("settings changed by another program", () => {
 
 describe("the key stored from a terminal", () => {
   it("shows when the window comes back to the front", async () => {
-    let view = settingsView({ hasApiKey: false });
+    let view = settingsView({ key: "missing" });
     installIpc({ app_info: () => appInfo(), settings_get: () => view, catalog_list: () => catalogRows() });
     renderWithApp(<SettingsPanel />);
     expect(await screen.findByTestId("api-key-status")).toHaveTextContent(/no key/i);
-    view = settingsView({ hasApiKey: true });
+    view = settingsView({ key: "stored" });
     act(() => {
       window.dispatchEvent(new Event("focus"));
     });

@@ -122,7 +122,7 @@ export function SettingsPanel() {
 
       <div className="card">
         <h2>{t("settings.section.key")}</h2>
-        <ApiKeyField hasApiKey={view.hasApiKey} fromEnv={view.apiKeyFromEnv} onChanged={keyChanged} />
+        <ApiKeyField status={view.key} onChanged={keyChanged} />
       </div>
 
       <form onSubmit={(e) => void submit(e)} aria-label={t("settings.title")} className="grid" style={{ gridTemplateColumns: "1fr" }}>
