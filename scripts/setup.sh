@@ -6,7 +6,8 @@ set -euo pipefail
 
 # build-essential, pkg-config: C parts of dependencies (SQLite is compiled in).
 # cmake: whisper.cpp, built by whisper-rs-sys.
-# dbus, gnome-keyring: a real Secret Service for the keychain tests.
+# dbus, gnome-keyring: a real Secret Service for the keychain tests (and
+# dbus-send, which finds its daemon for the hung-keychain test).
 # espeak-ng, sox, ffmpeg: the transcription tests make speech and every
 # recording format at test time instead of committing binary fixtures.
 # libwebkit2gtk-4.1-dev … librsvg2-dev: the Tauri 2 window (WebKitGTK); Debian 12

@@ -6,7 +6,7 @@
 // espeak-ng is dropped onto the window, the catalogue is filtered, the spend
 // panel is read before and after a request, a key is set and cleared, a
 // listed local model is downloaded from a server on loopback (cancelled,
-// resumed, a wrong checksum, a disk too small). Each
+// resumed, a wrong checksum, a disk too small), the keychain hangs. Each
 // test saves a screenshot in tests/e2e/screenshots/.
 //
 // Run it through scripts/e2e.sh, which provides Xvfb, a private D-Bus session
@@ -258,6 +258,23 @@ async function chat(message, { route, model }) {
 
 function assert(cond, message) {
   if (!cond) throw new Error(message);
+}
+
+/** The process that serves the Secret Service on this run's private bus
+ * (the throw-away gnome-keyring of scripts/with-keyring.sh). */
+function secretServicePid() {
+  const out = execFileSync("dbus-send", ["--session", "--print-reply", "--dest=org.freedesktop.DBus",
+    "/org/freedesktop/DBus", "org.freedesktop.DBus.GetConnectionUnixProcessID", "string:org.freedesktop.secrets"],
+  { encoding: "utf8" });
+  const pid = /uint32 (\d+)/.exec(out);
+  assert(pid, `no Secret Service on the session bus: ${out}`);
+  return Number(pid[1]);
+}
+
+/** The key status the Settings panel shows, read again as on the window's focus. */
+async function keyStatus() {
+  await browser.execute(() => window.dispatchEvent(new Event("focus")));
+  return (await byId("api-key-status")).getAttribute("data-key");
 }
 
 // --- the tests ------------------------------------------------------------
@@ -521,6 +538,41 @@ try {
       timeoutMsg: "no markdown came back",
     });
     await shot("ocr");
+  });
+
+  await test("keychain-hangs", async () => {
+    // The keyring daemon stopped (SIGSTOP): the bus still takes the calls and
+    // nothing answers them, as with a wedged daemon or a prompt nobody sees.
+    // The window must not freeze: Settings says so, the other panels open,
+    // a local answer comes, and the key is seen again once the keychain is back.
+    await nav("settings");
+    const keyring = secretServicePid();
+    process.kill(keyring, "SIGSTOP");
+    try {
+      await browser.waitUntil(async () => (await keyStatus()) === "keychainNotAnswering", {
+        timeout: 20_000,
+        interval: 1_000,
+        timeoutMsg: "Settings never said that the keychain does not answer",
+      });
+      assert(/not answering/.test(await text("api-key-status")), "the status is not worded");
+      await browser.waitUntil(async () => (await (await byId("status-key")).getAttribute("data-key")) === "keychainNotAnswering", {
+        timeout: 10_000,
+        timeoutMsg: "the status bar still shows the key as it was",
+      });
+      await shot("keychain-not-answering");
+      await nav("catalog");
+      await nav("spend");
+      const answer = await chat("Say hello in one short sentence.", { route: "local" });
+      assert((await answer.getText()).trim().length > 0, "no local answer while the keychain hung");
+    } finally {
+      process.kill(keyring, "SIGCONT");
+    }
+    await nav("settings");
+    await browser.waitUntil(async () => (await keyStatus()) === "stored", {
+      timeout: 30_000,
+      interval: 1_000,
+      timeoutMsg: "the stored key was not seen again once the keychain answered",
+    });
   });
 
   await test("settings-key-clear", async () => {
