@@ -370,6 +370,31 @@ impl http_body::Body for Held {
     }
 }
 
+/// How much more of a refused body is read, and thrown away, before its 413
+/// goes out. A server that answers and closes while the client is still
+/// sending makes the client fail on a broken pipe, never reading the answer;
+/// web servers linger the same way. Bounded in bytes and in time, so that a
+/// huge upload costs little.
+const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
+/// Reads what is left of a refused body, up to [`DRAIN_BYTES`] and
+/// [`DRAIN_TIME`], discarding it.
+async fn drain(mut body: Body) {
+    use http_body_util::BodyExt as _;
+    let mut left = DRAIN_BYTES;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let n = frame.data_ref().map_or(0, Bytes::len);
+            if n >= left {
+                return;
+            }
+            left -= n;
+        }
+    })
+    .await;
+}
+
 /// The body, up to the configured limit (beyond it, the provider's 413),
 /// each piece within the idle timeout (a stalled sender gets a 408).
 async fn read_body(st: &AppState, body: Body) -> Result<Bytes, ApiError> {
@@ -388,6 +413,7 @@ async fn read_body(st: &AppState, body: Body) -> Result<Bytes, ApiError> {
         };
         if let Ok(data) = frame.into_data() {
             if data.len() > limit - out.len() {
+                drain(body).await;
                 return Err(too_large());
             }
             out.extend_from_slice(&data);
@@ -414,7 +440,11 @@ async fn parts(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|n| n > st.options.max_body_bytes) {
+    if let Some(n) = announced.filter(|&n| n > st.options.max_body_bytes) {
+        // Not kept, but read if it is not huge, so that the client hears why.
+        if n - st.options.max_body_bytes <= DRAIN_BYTES {
+            drain(body).await;
+        }
         return Err(ApiError::too_large(format!(
             "Request body exceeds {} bytes.",
             st.options.max_body_bytes
