@@ -374,6 +374,13 @@ pub trait ChatBackend: Send + Sync + fmt::Debug {
         matches!(capability, Capability::Chat | Capability::Tools)
     }
 
+    /// The context `model` runs with, in tokens, when known: the router
+    /// fits a long conversation into it ([`crate::fit_to_context`]).
+    fn context(&self, model: &ModelId) -> Option<u32> {
+        let _ = model;
+        None
+    }
+
     fn chat(&self, request: ChatRequest) -> EventStream;
 }
 

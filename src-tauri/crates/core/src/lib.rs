@@ -8,6 +8,7 @@
 mod chat;
 pub mod cpu;
 mod endpoint;
+mod fit;
 mod image_size;
 mod model;
 mod money;
@@ -23,6 +24,7 @@ pub use chat::{
     estimate_tokens,
 };
 pub use endpoint::check_base_url;
+pub use fit::{Fitted, fit_to_context};
 pub use image_size::{MAX_SIDE, image_tokens};
 pub use model::{Capability, ModelId, UnknownCapability};
 pub use money::{Money, NANOS_PER_EUR, ParseMoneyError};
