@@ -498,6 +498,84 @@ async fn confidential_never_reaches_the_simulator() {
     assert_eq!(w.sim.request_count(), 0, "the simulator saw no request");
 }
 
+/// A conversation of `turns` exchanges of about 1,000 words each, then a
+/// last question.
+fn long_conversation(model: &str, turns: usize) -> ChatRequest {
+    let mut messages = vec![Message::system("You are terse.")];
+    for t in 0..turns {
+        messages.push(Message::user(format!(
+            "question {t}: {}",
+            "word ".repeat(1_000)
+        )));
+        messages.push(Message::assistant(format!(
+            "answer {t}: {}",
+            "word ".repeat(1_000)
+        )));
+    }
+    messages.push(Message::user("So what now?"));
+    let mut request = ChatRequest::new(model, messages);
+    request.max_tokens = Some(512);
+    request
+}
+
+#[tokio::test]
+async fn a_conversation_too_long_for_the_context_is_fitted_when_asked() {
+    // 16,384 tokens of context (the catalogue's and the simulator's figure).
+    const SMALL_CONTEXT: &str = "granite3.2-vision:2b";
+    let w = world(SimConfig::default()).await;
+    let router = w.router(RoutePolicy::Cloud);
+    // As an API caller sends it: the provider's 400 says why.
+    let error = failed(&w, &router, long_conversation(SMALL_CONTEXT, 12)).await;
+    assert!(error.contains("maximum context length"), "{error}");
+
+    // As the window sends it: the oldest turns go, the answer comes.
+    w.sim.clear_requests();
+    let opts = RequestOptions {
+        fit_context: true,
+        ..RequestOptions::default()
+    };
+    let h = router
+        .chat(long_conversation(SMALL_CONTEXT, 12), opts)
+        .await
+        .unwrap();
+    let fitted = h.fitted;
+    assert!(fitted.dropped_turns > 0, "{fitted:?}");
+    let s = h.collect().await.summary.unwrap();
+    assert_eq!(s.status, RequestStatus::Done, "{s:?}");
+    let sent = &w.sim.requests()[0].body["messages"];
+    let sent = sent.as_array().unwrap();
+    assert_eq!(sent.len(), 2 + 2 * (12 - fitted.dropped_turns as usize));
+    assert_eq!(sent[0]["role"], "system");
+    assert_eq!(sent.last().unwrap()["content"], "So what now?");
+    assert!(
+        sent[1]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("question {}", fitted.dropped_turns)),
+        "the newest turns are kept"
+    );
+
+    // A conversation that fits is sent whole.
+    w.sim.clear_requests();
+    let opts = RequestOptions {
+        fit_context: true,
+        ..RequestOptions::default()
+    };
+    let h = router
+        .chat(long_conversation(SMALL_CONTEXT, 2), opts)
+        .await
+        .unwrap();
+    assert!(h.fitted.is_unchanged());
+    h.collect().await;
+    assert_eq!(
+        w.sim.requests()[0].body["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+}
+
 #[tokio::test]
 async fn embeddings_and_completions_are_routed_and_recorded() {
     let w = world(SimConfig::default()).await;

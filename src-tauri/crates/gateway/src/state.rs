@@ -104,6 +104,9 @@ impl Call {
                 id: caller_id(self.caller.id),
                 monthly_cap: self.caller.cap,
             }),
+            // An API caller gets its messages sent as it wrote them (and the
+            // provider's 400 when they are too long), as from the provider.
+            fit_context: false,
         }
     }
 }

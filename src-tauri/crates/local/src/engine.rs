@@ -512,6 +512,13 @@ impl ChatBackend for LocalEngine {
         self.inner.library.get(model).is_some_and(|m| m.is_ready())
     }
 
+    /// The context the file says the model was trained for (mistral.rs
+    /// runs it with that much).
+    fn context(&self, model: &ModelId) -> Option<u32> {
+        let length = self.inner.library.get(model)?.info()?.context_length?;
+        Some(u32::try_from(length).unwrap_or(u32::MAX))
+    }
+
     fn chat(&self, request: ChatRequest) -> EventStream {
         let (tx, rx) = mpsc::channel(64);
         let inner = Arc::clone(&self.inner);

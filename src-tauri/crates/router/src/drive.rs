@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use futures_util::StreamExt as _;
 use llmaas_core::{
-    BackendError, ChatEvent, ChatRequest, EventStream, FinishReason, Money, RequestStatus, Route,
-    RoutePolicy, TokenUsage, Usage, estimate_tokens,
+    BackendError, ChatEvent, ChatRequest, EventStream, FinishReason, Fitted, Money, RequestStatus,
+    Route, RoutePolicy, TokenUsage, Usage, estimate_tokens,
 };
 use llmaas_ledger::{Decision, UsageRecord};
 use serde::Serialize;
@@ -123,6 +123,9 @@ pub struct ChatHandle {
     pub model: llmaas_core::ModelId,
     /// The budget guard's decision, for warnings (cloud routes only).
     pub budget: Option<Decision>,
+    /// What was left out of the conversation to fit the model's context
+    /// (asked with [`crate::RequestOptions::fit_context`]).
+    pub fitted: Fitted,
     events: mpsc::Receiver<RouterEvent>,
     cancel: CancellationToken,
 }
@@ -191,6 +194,7 @@ pub(crate) struct Drive {
     /// The request's reservation; settled into its row at the end.
     pub flight: Flight,
     pub cancel: CancellationToken,
+    pub fitted: Fitted,
 }
 
 pub(crate) fn spawn_drive(drive: Drive) -> ChatHandle {
@@ -202,6 +206,7 @@ pub(crate) fn spawn_drive(drive: Drive) -> ChatHandle {
         reason: drive.plan.reason.clone(),
         model: drive.plan.model.clone(),
         budget: drive.plan.budget,
+        fitted: drive.fitted,
         events: rx,
         cancel: drive.cancel.clone(),
     };

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Local;
 use llmaas_core::{
-    BackendError, Capability, ChatRequest, ModelId, Money, OverBudget, RequestKind, Route,
-    RoutePolicy, Usage,
+    BackendError, Capability, ChatRequest, Fitted, ModelId, Money, OverBudget, RequestKind, Route,
+    RoutePolicy, Usage, fit_to_context,
 };
 use llmaas_ledger::{Admission, Decision, Reservation, TimeRange};
 use tokio_util::sync::CancellationToken;
@@ -52,6 +52,12 @@ impl Router {
         // The worst case reserved is a real bound only if the provider is
         // told the cap: always send it (its default when the caller gave none).
         request.max_tokens = Some(request.max_output_tokens());
+        let mut fitted = Fitted::default();
+        if options.fit_context
+            && let Some(context) = self.context_of(&request.model)
+        {
+            fitted = fit_to_context(&mut request, context);
+        }
         let policy = options.policy.unwrap_or(self.inner.config.policy);
         let demand = Demand {
             input: request.estimate_input_tokens(),
@@ -72,6 +78,13 @@ impl Router {
             })
             .await?;
         tracing::info!(model = %plan.model, route = %plan.reason.route(), reason = %plan.reason, "chat routed");
+        if options.fit_context && plan.reason.route() == Route::Local {
+            // The local model that answers may have a smaller context than
+            // the one asked for; it costs nothing, so what was reserved stands.
+            if let Some(context) = self.local_context(&plan.model) {
+                fitted += fit_to_context(&mut request, context);
+            }
+        }
         let drive = Drive {
             router: self.clone(),
             policy,
@@ -82,6 +95,7 @@ impl Router {
             cancel: options
                 .cancel
                 .map_or_else(CancellationToken::new, |t| t.child_token()),
+            fitted,
         };
         Ok(spawn_drive(drive))
     }
@@ -259,6 +273,20 @@ impl Router {
     pub(crate) fn local_lacks(&self, model: &ModelId, needs: &[Capability]) -> Option<Capability> {
         let local = self.inner.local.as_ref()?;
         needs.iter().copied().find(|&c| !local.supports(model, c))
+    }
+
+    /// The context of `model` as a request names it: the catalogue's figure
+    /// for a cloud model, the file's for a local one.
+    fn context_of(&self, model: &ModelId) -> Option<u32> {
+        self.inner
+            .catalog
+            .get(model.as_str())
+            .and_then(|m| m.context)
+            .or_else(|| self.local_context(model))
+    }
+
+    fn local_context(&self, model: &ModelId) -> Option<u32> {
+        self.inner.local.as_ref()?.context(model)
     }
 
     /// The local model that would run a request for `model`, if any.

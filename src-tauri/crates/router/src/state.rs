@@ -96,6 +96,11 @@ pub struct RequestOptions {
     pub kind: Option<RequestKind>,
     /// Who sends it through the local API, with its own monthly cap.
     pub caller: Option<Caller>,
+    /// Fits a chat conversation into the model's context, older images and
+    /// then the oldest turns left out ([`llmaas_core::fit_to_context`]);
+    /// the handle says what went. The window asks for it; the local API's
+    /// callers get their messages sent as they wrote them.
+    pub fit_context: bool,
 }
 
 /// A caller of the local API: its id on ledger rows and its monthly cap,
