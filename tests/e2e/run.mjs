@@ -6,7 +6,8 @@
 // espeak-ng is dropped onto the window, the catalogue is filtered, the spend
 // panel is read before and after a request, a key is set and cleared, a
 // listed local model is downloaded from a server on loopback (cancelled,
-// resumed, a wrong checksum, a disk too small), the keychain hangs. Each
+// resumed, a wrong checksum, a disk too small), a conversation outgrows its
+// model's context, the keychain hangs. Each
 // test saves a screenshot in tests/e2e/screenshots/.
 //
 // Run it through scripts/e2e.sh, which provides Xvfb, a private D-Bus session
@@ -375,6 +376,44 @@ try {
     );
     const total = await text("spend-total");
     assert(/[1-9]/.test(total), `this month's spend is above zero: ${total}`);
+  });
+
+  await test("chat-long-conversation", async () => {
+    // Two long questions outgrow the model's context (functiongemma:270m's
+    // 32,768 tokens, 1,024 of them kept for the answer): the second goes
+    // without the older turns, and the answer says so instead of failing.
+    // (On the simulator: a local model's prefill of as much takes minutes.)
+    const page = "The quarterly report covers sales, costs and hiring in detail. ".repeat(800);
+    const setLong = (text) =>
+      browser.execute((value) => {
+        const input = document.querySelector('[data-testid="chat-input"]');
+        const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value").set;
+        setter.call(input, value);
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      }, text);
+    let answer;
+    for (const part of ["one", "two"]) {
+      await nav("chat");
+      await select("chat-route", "cloud");
+      await select("chat-model", "functiongemma:270m");
+      const before = (await browser.$$('[data-testid="chat-answer"]')).length;
+      await setLong(`Part ${part}. ${page} Summarise part ${part} in one line.`);
+      await (await byId("chat-send")).click();
+      await browser.waitUntil(async () => (await browser.$$('[data-testid="chat-answer"]')).length > before, {
+        timeout: 30_000,
+        timeoutMsg: "no answer appeared",
+      });
+      const answers = await browser.$$('[data-testid="chat-answer"]');
+      answer = answers[answers.length - 1];
+      await browser.waitUntil(async () => (await answer.getAttribute("data-status")) === "done", {
+        timeout: 180_000,
+        timeoutMsg: `the answer to part ${part} did not finish`,
+      });
+    }
+    const notice = await answer.$('[data-testid="chat-fitted"]');
+    assert(await notice.isExisting(), "no word that older turns were left out");
+    assert(/Older turns not sent/.test(await notice.getText()), `notice: ${await notice.getText()}`);
+    await shot("chat-long-conversation");
   });
 
   await test("paths-not-chosen-are-refused", async () => {

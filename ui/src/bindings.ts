@@ -235,6 +235,10 @@ export type ChatStarted = {
 	model: string,
 	/**  The budget guard's warning (50/80/95 % of a limit), if any. */
 	budgetWarning: string | null,
+	/**  Older turns of the conversation not sent, to fit the model's context. */
+	droppedTurns: number,
+	/**  Older images not sent, to fit the model's context. */
+	droppedImages: number,
 };
 
 /**  The events of one answer, in order; `finished` is always the last. */

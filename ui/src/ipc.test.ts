@@ -58,7 +58,7 @@ describe("channels", () => {
           ipc.send(ch, { kind: "text", text: "jour" });
           ipc.end(ch);
         }, 0);
-        return { jobId: "j1", route: "local", reason: "confidential", model: "smollm2", budgetWarning: null };
+        return { jobId: "j1", route: "local", reason: "confidential", model: "smollm2", budgetWarning: null, droppedTurns: 0, droppedImages: 0 };
       },
     });
     const got: string[] = [];

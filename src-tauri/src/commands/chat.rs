@@ -61,6 +61,10 @@ pub struct ChatStarted {
     pub model: String,
     /// The budget guard's warning (50/80/95 % of a limit), if any.
     pub budget_warning: Option<String>,
+    /// Older turns of the conversation not sent, to fit the model's context.
+    pub dropped_turns: u32,
+    /// Older images not sent, to fit the model's context.
+    pub dropped_images: u32,
 }
 
 /// What an answer cost and how it went: the ledger row.
@@ -182,6 +186,9 @@ pub async fn chat_send(
     let options = RequestOptions {
         policy: input.policy.map(RoutePolicy::from),
         confidential: input.confidential,
+        // A day's conversation outgrows any context: older turns go, and
+        // the window says so, rather than the provider's 400.
+        fit_context: true,
         ..RequestOptions::default()
     };
     let mut handle = router.chat(request, options).await?;
@@ -191,6 +198,8 @@ pub async fn chat_send(
         reason: handle.reason.to_string(),
         model: handle.model.to_string(),
         budget_warning: handle.budget.as_ref().and_then(super::spend::warning_text),
+        dropped_turns: handle.fitted.dropped_turns,
+        dropped_images: handle.fitted.dropped_images,
     };
     let cancel = tokio_util::sync::CancellationToken::new();
     state.jobs.insert(&handle.id, cancel.clone());

@@ -108,6 +108,10 @@ export const en = {
         local: "This computer",
       },
     },
+    fitted: {
+      turns: "Older turns not sent, to fit the model's context: {count}.",
+      images: "Older images not sent, to fit the model's context: {count}.",
+    },
     load: {
       loading: "Loading the local model… ({seconds} s)",
       converting: "Converting the local model for this CPU, once… {percent} %",

@@ -108,6 +108,10 @@ export const fr: Dictionary = {
         local: "Cet ordinateur",
       },
     },
+    fitted: {
+      turns: "Tours anciens non envoyés, pour tenir dans le contexte du modèle : {count}.",
+      images: "Images anciennes non envoyées, pour tenir dans le contexte du modèle : {count}.",
+    },
     load: {
       loading: "Chargement du modèle local… ({seconds} s)",
       converting: "Conversion du modèle local pour ce processeur, une seule fois… {percent} %",

@@ -122,6 +122,12 @@ export const TurnView = memo(function TurnView({ turn, onRegenerate }: AnswerPro
       )}
       {turn.load && <LoadLine load={turn.load} />}
       {turn.budgetWarning && <div className="banner banner-warn">{turn.budgetWarning}</div>}
+      {turn.fitted && (
+        <div className="chat-fitted muted" data-testid="chat-fitted" role="status">
+          {turn.fitted.droppedTurns > 0 && t("chat.fitted.turns", { count: turn.fitted.droppedTurns })}{" "}
+          {turn.fitted.droppedImages > 0 && t("chat.fitted.images", { count: turn.fitted.droppedImages })}
+        </div>
+      )}
       {turn.reasoning !== "" && (
         <details className="chat-reasoning" data-testid="chat-reasoning">
           <summary>{turn.streaming && turn.text === "" ? t("chat.reasoningLive") : t("chat.reasoning")}</summary>

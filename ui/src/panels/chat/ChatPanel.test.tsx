@@ -39,7 +39,7 @@ function backend(more: HandlerTable = {}) {
     cancel_job: () => true,
     chat_send: () => {
       job += 1;
-      return { jobId: `job-${job}`, route: "cloud", reason: "policy auto", model: "mistral-small3.2:24b", budgetWarning: null };
+      return { jobId: `job-${job}`, route: "cloud", reason: "policy auto", model: "mistral-small3.2:24b", budgetWarning: null, droppedTurns: 0, droppedImages: 0 };
     },
     ...more,
   });
@@ -118,6 +118,30 @@ describe("chat panel", () => {
     expect(within(answer).getByTestId("chat-loaded")).toHaveTextContent("Local model loaded in 1.3 s");
   });
 
+  it("says what was left out of a long conversation to fit the model's context", async () => {
+    const ipc = backend({
+      chat_send: () => ({ jobId: "j", route: "cloud", reason: "r", model: "mistral-small3.2:24b", budgetWarning: null, droppedTurns: 3, droppedImages: 2 }),
+    });
+    await ready();
+    const { events } = await ask(ipc, "And now?");
+    const answer = screen.getByTestId("chat-answer");
+    await waitFor(() => expect(within(answer).getByTestId("chat-fitted")).toBeInTheDocument());
+    const notice = within(answer).getByTestId("chat-fitted");
+    expect(notice).toHaveTextContent("Older turns not sent, to fit the model's context: 3.");
+    expect(notice).toHaveTextContent("Older images not sent, to fit the model's context: 2.");
+    act(() => ipc.send(events, { kind: "finished", summary: summary() }));
+    await settle();
+    expect(within(answer).getByTestId("chat-fitted")).toBeInTheDocument();
+  });
+
+  it("shows no such notice when the conversation fits", async () => {
+    const ipc = backend();
+    await ready();
+    await ask(ipc, "Hi");
+    await settle();
+    expect(screen.queryByTestId("chat-fitted")).toBeNull();
+  });
+
   it("gives a local answer's decode speed", async () => {
     const ipc = backend();
     await ready();
@@ -178,7 +202,7 @@ describe("chat panel", () => {
     await ask(ipc, "Quick");
     await userEvent.click(screen.getByTestId("chat-stop"));
     expect(ipc.callsTo("cancel_job")).toEqual([]);
-    await act(async () => release({ jobId: "late", route: "local", reason: "r", model: "m", budgetWarning: null }));
+    await act(async () => release({ jobId: "late", route: "local", reason: "r", model: "m", budgetWarning: null, droppedTurns: 0, droppedImages: 0 }));
     await waitFor(() => expect(ipc.callsTo("cancel_job")).toEqual([{ jobId: "late" }]));
   });
 

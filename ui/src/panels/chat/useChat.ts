@@ -40,8 +40,15 @@ export interface Turn {
   /** The cold local model this answer waited for: its load, as it went. */
   load: LoadState | null;
   budgetWarning: string | null;
+  /** What was left out of the history to fit the model's context. */
+  fitted?: Fitted | null;
   error: TurnError | null;
   streaming: boolean;
+}
+
+export interface Fitted {
+  droppedTurns: number;
+  droppedImages: number;
 }
 
 export interface LoadState {
@@ -292,6 +299,10 @@ export function useChat() {
           ...t,
           plan: t.rerouted || t.summary ? t.plan : { route: started.route, reason: started.reason, model: started.model },
           budgetWarning: started.budgetWarning,
+          fitted:
+            started.droppedTurns > 0 || started.droppedImages > 0
+              ? { droppedTurns: started.droppedTurns, droppedImages: started.droppedImages }
+              : null,
         }));
         const j = job.current;
         if (j && j.key === answer.key) {
