@@ -530,12 +530,12 @@ async fn a_conversation_too_long_for_the_context_is_fitted_when_asked() {
 
     // As the window sends it: the oldest turns go, the answer comes.
     w.sim.clear_requests();
-    let opts = RequestOptions {
+    let fitting = RequestOptions {
         fit_context: true,
         ..RequestOptions::default()
     };
     let h = router
-        .chat(long_conversation(SMALL_CONTEXT, 12), opts)
+        .chat(long_conversation(SMALL_CONTEXT, 12), fitting.clone())
         .await
         .unwrap();
     let fitted = h.fitted;
@@ -557,12 +557,8 @@ async fn a_conversation_too_long_for_the_context_is_fitted_when_asked() {
 
     // A conversation that fits is sent whole.
     w.sim.clear_requests();
-    let opts = RequestOptions {
-        fit_context: true,
-        ..RequestOptions::default()
-    };
     let h = router
-        .chat(long_conversation(SMALL_CONTEXT, 2), opts)
+        .chat(long_conversation(SMALL_CONTEXT, 2), fitting)
         .await
         .unwrap();
     assert!(h.fitted.is_unchanged());
