@@ -66,12 +66,13 @@ export LLAMA_CPP_BENCH WHISPER_CLI LLMAAS_REQUIRE_REFERENCES=1
 
 step "benchmarks (smoke runs; the full runs are in the README)"
 BENCH_RUNS=2 BENCH_IDLE_MS=3000 bash scripts/bench-window.sh
-LEDGER_BENCH_ROWS=20000 cargo bench -p llmaas-ledger --bench ledger --profile dev --locked
-ROUTER_BENCH_RUNS=5 ROUTER_BENCH_WORDS=100 cargo bench -p llmaas-sim --bench router_overhead --profile dev --locked
-GATEWAY_BENCH_REQUESTS=200 cargo bench -p llmaas-gateway --bench gateway_load --profile dev --locked
-OCR_BENCH_PAGES=10 cargo bench -p llmaas-ocr --bench raster --profile dev --locked
-# --workspace, not -p: the same feature set as the tests, so mistral.rs and
-# whisper.cpp are not compiled a second time.
+# --workspace, not -p: the same feature set as the tests, so nothing is
+# compiled a second time (with -p, each package's own feature set rebuilt
+# shared dependencies: 10 min of a cold run, measured 2026-12-08).
+LEDGER_BENCH_ROWS=20000 cargo bench --workspace --bench ledger --profile dev --locked
+ROUTER_BENCH_RUNS=5 ROUTER_BENCH_WORDS=100 cargo bench --workspace --bench router_overhead --profile dev --locked
+GATEWAY_BENCH_REQUESTS=200 cargo bench --workspace --bench gateway_load --profile dev --locked
+OCR_BENCH_PAGES=10 cargo bench --workspace --bench raster --profile dev --locked
 LOCAL_BENCH_RUNS=2 LOCAL_BENCH_TOKENS=16 cargo bench --workspace --bench local_chat --profile dev --locked
 TRANSCRIBE_BENCH_MIN=1 TRANSCRIBE_BENCH_RUNS=1 TRANSCRIBE_BENCH_SHORT_MIN=1 TRANSCRIBE_BENCH_LONG_MIN=2 \
   cargo bench --workspace --bench transcribe --profile dev --locked
