@@ -444,8 +444,13 @@ try {
     const before = await browser.getUrl();
     const link = await answer.$("a=the report");
     await link.click();
-    await browser.waitUntil(() => existsSync(opened), { timeout: 10_000, timeoutMsg: "the link never reached the browser" });
-    assert(readFileSync(opened, "utf8").includes("https://docs.example.invalid/report?x=1"), "the browser got another link");
+    // The browser script's `>>` creates the file before printf writes the
+    // line: wait for the line, not for the file, or an empty read races it.
+    const url = "https://docs.example.invalid/report?x=1";
+    const got = () => (existsSync(opened) ? readFileSync(opened, "utf8") : "");
+    await browser
+      .waitUntil(() => got().includes(url), { timeout: 10_000 })
+      .catch(() => assert(false, `the browser got ${JSON.stringify(got())}, not ${url}`));
     assert((await browser.getUrl()) === before, `the window left the app: ${await browser.getUrl()}`);
     // A page that tries to navigate the window itself, or open another, stays put too.
     await browser.execute(() => {
