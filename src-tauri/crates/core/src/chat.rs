@@ -112,6 +112,26 @@ impl Message {
             .iter()
             .any(|p| matches!(p, ContentPart::Image { .. }))
     }
+
+    /// This message's share of [`ChatRequest::estimate_input_tokens`]: a few
+    /// tokens of framing, its text, its images and its tool calls.
+    pub fn estimate_tokens(&self) -> u64 {
+        const PER_MESSAGE: u64 = 4;
+        let images: u64 = self
+            .content
+            .iter()
+            .map(|part| match part {
+                ContentPart::Image { url } => crate::image_tokens(url),
+                ContentPart::Text { .. } => 0,
+            })
+            .sum();
+        let calls: u64 = self
+            .tool_calls
+            .iter()
+            .map(|call| estimate_tokens(&call.name) + estimate_tokens(&call.arguments))
+            .sum();
+        PER_MESSAGE + estimate_tokens(&self.text()) + images + calls
+    }
 }
 
 /// A function the model may call.
@@ -200,19 +220,7 @@ impl ChatRequest {
     ///
     /// [`image_tokens`]: crate::image_tokens
     pub fn estimate_input_tokens(&self) -> u64 {
-        const PER_MESSAGE: u64 = 4;
-        let mut tokens = 0_u64;
-        for m in &self.messages {
-            tokens += PER_MESSAGE + estimate_tokens(&m.text());
-            for part in &m.content {
-                if let ContentPart::Image { url } = part {
-                    tokens += crate::image_tokens(url);
-                }
-            }
-            for call in &m.tool_calls {
-                tokens += estimate_tokens(&call.name) + estimate_tokens(&call.arguments);
-            }
-        }
+        let mut tokens: u64 = self.messages.iter().map(Message::estimate_tokens).sum();
         for tool in &self.tools {
             tokens += estimate_tokens(&tool.name) + estimate_tokens(&tool.parameters.to_string());
             tokens += tool.description.as_deref().map_or(0, estimate_tokens);

@@ -48,29 +48,52 @@ impl std::ops::AddAssign for Fitted {
 pub fn fit_to_context(request: &mut ChatRequest, context: u32) -> Fitted {
     let budget = u64::from(context).saturating_sub(u64::from(request.max_output_tokens()));
     let mut fitted = Fitted::default();
-    if request.estimate_input_tokens() <= budget {
+    let mut total = request.estimate_input_tokens();
+    if total <= budget {
         return fitted;
     }
+    // Each message is priced once (an image's price reads its header), and
+    // what fitting takes out is subtracted: a long day's conversation is not
+    // priced again whole for every image or turn that goes.
+    let mut costs: Vec<u64> = request
+        .messages
+        .iter()
+        .map(Message::estimate_tokens)
+        .collect();
     let keep_images = request.messages.iter().rposition(Message::has_image);
-    for i in 0..request.messages.len() {
-        if request.estimate_input_tokens() <= budget {
+    let messages = request.messages.iter_mut().zip(costs.iter_mut());
+    for (i, (message, cost)) in messages.enumerate() {
+        if total <= budget {
             return fitted;
         }
         if Some(i) == keep_images {
             break;
         }
-        fitted.dropped_images += strip_images(&mut request.messages[i]);
+        let dropped = strip_images(message);
+        if dropped > 0 {
+            let now = message.estimate_tokens();
+            total = total.saturating_sub(*cost) + now;
+            *cost = now;
+            fitted.dropped_images += dropped;
+        }
     }
-    while request.estimate_input_tokens() > budget {
+    while total > budget {
         let Some(turn) = oldest_turn(&request.messages) else {
             break;
         };
+        let mut kept = Vec::with_capacity(costs.len());
         let mut i = 0;
         request.messages.retain(|m| {
             let keep = !turn.contains(&i) || m.role == Role::System;
+            if keep {
+                kept.push(costs[i]);
+            } else {
+                total = total.saturating_sub(costs[i]);
+            }
             i += 1;
             keep
         });
+        costs = kept;
         fitted.dropped_turns += 1;
     }
     fitted
@@ -221,6 +244,33 @@ mod tests {
         assert_eq!(r.messages[0], Message::user("what is this?"));
         assert_eq!(r.messages[2], Message::user("[image left out]"));
         assert!(r.messages[4].has_image());
+    }
+
+    #[test]
+    fn the_running_total_drops_no_more_than_needed() {
+        // Each context from "fits with one turn" to "fits whole": the fitted
+        // request fits, and with one turn fewer dropped it would not (the
+        // subtracted total is the whole estimate, never more).
+        let whole = request(conversation(8), 100);
+        let full = u32::try_from(whole.estimate_input_tokens()).unwrap() + 100;
+        for context in (300..=full).step_by(97) {
+            let mut r = whole.clone();
+            let fitted = fit_to_context(&mut r, context);
+            assert!(
+                r.estimate_input_tokens() + 100 <= u64::from(context),
+                "{context}"
+            );
+            if fitted.dropped_turns > 0 {
+                let kept = 2 * (8 - fitted.dropped_turns as usize);
+                let mut one_more = whole.clone();
+                one_more.messages.drain(1..1 + 16 - kept - 2);
+                assert!(
+                    one_more.estimate_input_tokens() + 100 > u64::from(context),
+                    "{context}: dropped {} turns, one fewer fits",
+                    fitted.dropped_turns
+                );
+            }
+        }
     }
 
     #[test]
