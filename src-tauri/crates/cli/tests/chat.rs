@@ -224,3 +224,48 @@ fn a_killed_chat_is_recorded_as_interrupted_at_the_next_start() {
     let human = m.run(&["spend"]).ok().stdout();
     assert!(human.contains("1 request(s) were interrupted"), "{human}");
 }
+
+#[test]
+fn the_settings_chat_defaults_apply_unless_a_flag_says_otherwise() {
+    let sim = simulator();
+    let m = Machine::new()
+        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
+        .with("LLMAAS_API_KEY", SIM_KEY);
+    for (key, value) in [
+        ("chat.system_prompt", "Answer in French."),
+        ("chat.temperature", "0.3"),
+        ("chat.max_tokens", "120"),
+    ] {
+        m.run(&["config", "set", key, value]).ok();
+    }
+    m.run(&["chat", "-m", "mistral-small4:119b", "Bonjour"])
+        .ok();
+    m.run(&[
+        "chat",
+        "-m",
+        "mistral-small4:119b",
+        "--system",
+        "Be brief.",
+        "--temperature",
+        "1.5",
+        "--max-tokens",
+        "50",
+        "Bonjour",
+    ])
+    .ok();
+    let chats: Vec<_> = sim
+        .handle
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
+    assert_eq!(chats.len(), 2);
+    let (defaults, flags) = (&chats[0].body, &chats[1].body);
+    assert_eq!(defaults["messages"][0]["role"], "system");
+    assert_eq!(defaults["messages"][0]["content"], "Answer in French.");
+    assert!((defaults["temperature"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+    assert_eq!(defaults["max_tokens"], 120);
+    assert_eq!(flags["messages"][0]["content"], "Be brief.");
+    assert!((flags["temperature"].as_f64().unwrap() - 1.5).abs() < 1e-6);
+    assert_eq!(flags["max_tokens"], 50);
+}

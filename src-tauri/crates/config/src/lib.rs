@@ -19,8 +19,8 @@ pub use llmaas_core::OverBudget;
 pub use paths::Paths;
 pub use secrets::{KeychainStore, MemoryStore, Secret, SecretError, SecretStore, TimedStore};
 pub use settings::{
-    BudgetSettings, CloudSettings, ConvertTo, DEFAULT_BASE_URL, KEYS, ModelSettings,
-    RoutingSettings, Settings, UiSettings,
+    BudgetSettings, ChatSettings, CloudSettings, ConvertTo, DEFAULT_BASE_URL, KEYS,
+    MAX_SYSTEM_PROMPT_CHARS, ModelSettings, RoutingSettings, Settings, Temperature, UiSettings,
 };
 
 /// What can go wrong with settings and paths.

@@ -186,6 +186,75 @@ pub struct UiSettings {
     pub hot_folder_confidential: bool,
 }
 
+/// A sampling temperature, 0 to 2 in hundredths: the range the provider
+/// accepts, and an integer so that settings compare exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Temperature(u16);
+
+impl Temperature {
+    pub const MAX_HUNDREDTHS: u16 = 200;
+
+    pub fn as_f32(self) -> f32 {
+        f32::from(self.0) / 100.0
+    }
+}
+
+impl TryFrom<f64> for Temperature {
+    type Error = String;
+
+    fn try_from(v: f64) -> Result<Temperature, String> {
+        let hundredths = (v * 100.0).round();
+        if !(0.0..=f64::from(Temperature::MAX_HUNDREDTHS)).contains(&hundredths) {
+            return Err(format!("`{v}` is not a temperature from 0 to 2"));
+        }
+        // In range, checked above: the cast neither truncates nor wraps.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(Temperature(hundredths as u16))
+    }
+}
+
+impl From<Temperature> for f64 {
+    fn from(t: Temperature) -> f64 {
+        f64::from(t.0) / 100.0
+    }
+}
+
+impl std::str::FromStr for Temperature {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Temperature, String> {
+        let v: f64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a number"))?;
+        Temperature::try_from(v)
+    }
+}
+
+impl std::fmt::Display for Temperature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", f64::from(*self))
+    }
+}
+
+/// The longest system prompt kept in settings: a page of instructions, not a
+/// document (documents go in the conversation).
+pub const MAX_SYSTEM_PROMPT_CHARS: usize = 16_000;
+
+/// What a new conversation starts with, in the window and in `llmaas chat`
+/// (whose flags win). Unset means the model's own defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<Temperature>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+}
+
 /// Everything in `settings.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -194,6 +263,7 @@ pub struct Settings {
     pub routing: RoutingSettings,
     pub models: ModelSettings,
     pub budget: BudgetSettings,
+    pub chat: ChatSettings,
     pub ui: UiSettings,
 }
 
@@ -243,6 +313,18 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "budget.ocr_ask_over_pages",
         "OCR of more pages than this asks first (default 50)",
+    ),
+    (
+        "chat.system_prompt",
+        "the system prompt new conversations start with",
+    ),
+    (
+        "chat.temperature",
+        "new conversations' temperature, 0 to 2 (unset: the model's)",
+    ),
+    (
+        "chat.max_tokens",
+        "new conversations' longest answer in tokens (unset: the model's)",
     ),
     ("ui.history", "keep chat history on disk: true or false"),
     ("ui.language", "fr or en"),
@@ -312,6 +394,20 @@ impl Settings {
             }
         })?;
         self.budget.monthly_limit()?;
+        if let Some(prompt) = &self.chat.system_prompt
+            && prompt.chars().count() > MAX_SYSTEM_PROMPT_CHARS
+        {
+            return Err(ConfigError::InvalidValue {
+                key: "chat.system_prompt".into(),
+                reason: format!("over {MAX_SYSTEM_PROMPT_CHARS} characters"),
+            });
+        }
+        if self.chat.max_tokens == Some(0) {
+            return Err(ConfigError::InvalidValue {
+                key: "chat.max_tokens".into(),
+                reason: "at least 1 token".into(),
+            });
+        }
         if let Some(lang) = &self.ui.language
             && !matches!(lang.as_str(), "fr" | "en")
         {
@@ -353,6 +449,9 @@ impl Settings {
             }
             "budget.project" => self.budget.project.clone(),
             "budget.ocr_ask_over_pages" => self.budget.ocr_ask_over_pages.map(|n| n.to_string()),
+            "chat.system_prompt" => self.chat.system_prompt.clone(),
+            "chat.temperature" => self.chat.temperature.map(|t| t.to_string()),
+            "chat.max_tokens" => self.chat.max_tokens.map(|n| n.to_string()),
             "ui.history" => Some(self.ui.history.to_string()),
             "ui.language" => self.ui.language.clone(),
             "ui.hot_folder" => self.ui.hot_folder.as_ref().map(|p| p.display().to_string()),
@@ -416,6 +515,19 @@ impl Settings {
                     .map(|n| u32::try_from(n).map_err(|_| invalid("too large".into())))
                     .transpose()?;
             }
+            "chat.system_prompt" => self.chat.system_prompt = opt(),
+            "chat.temperature" => {
+                self.chat.temperature = opt().map(|v| v.parse()).transpose().map_err(invalid)?;
+            }
+            "chat.max_tokens" => {
+                self.chat.max_tokens = count()?
+                    .map(|n| match u32::try_from(n) {
+                        Ok(0) => Err(invalid("at least 1 token".into())),
+                        Ok(n) => Ok(n),
+                        Err(_) => Err(invalid("too large".into())),
+                    })
+                    .transpose()?;
+            }
             "ui.history" => {
                 self.ui.history = value
                     .parse()
@@ -463,10 +575,15 @@ mod tests {
             ("ui.language", "fr"),
             ("ui.hot_folder", "/data/meetings"),
             ("ui.hot_folder_confidential", "true"),
+            ("chat.system_prompt", "Answer in French, briefly."),
+            ("chat.temperature", "0.7"),
+            ("chat.max_tokens", "2_000"),
         ] {
             s.set(k, v).unwrap();
         }
         s.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("temperature = 0.7"), "{text}");
         let back = Settings::load(&path).unwrap();
         assert_eq!(back, s);
         assert_eq!(back.get("cloud.tier").unwrap().as_deref(), Some("tier-3"));
@@ -498,6 +615,7 @@ mod tests {
     #[test]
     fn bad_values_are_refused_and_change_nothing_on_disk() {
         let mut s = Settings::default();
+        let long_prompt = "x".repeat(MAX_SYSTEM_PROMPT_CHARS + 1);
         for (k, v) in [
             ("cloud.tier", "7"),
             ("routing.policy", "sometimes"),
@@ -509,6 +627,11 @@ mod tests {
             ("ui.history", "maybe"),
             ("ui.language", "de"),
             ("models.chat", ""),
+            ("chat.temperature", "2.5"),
+            ("chat.temperature", "-0.1"),
+            ("chat.temperature", "warm"),
+            ("chat.max_tokens", "0"),
+            ("chat.system_prompt", &long_prompt),
             ("no.such", "1"),
         ] {
             let mut copy = s.clone();
@@ -521,6 +644,22 @@ mod tests {
         }
         s.set("budget.project", "").unwrap();
         assert_eq!(s.budget.project, None);
+    }
+
+    #[test]
+    fn temperatures_are_hundredths_from_0_to_2() {
+        let t: Temperature = "0.7".parse().unwrap();
+        assert!((t.as_f32() - 0.7).abs() < 1e-6);
+        assert_eq!(t.to_string(), "0.7");
+        assert_eq!("2".parse::<Temperature>().unwrap(), Temperature(200));
+        assert_eq!("0".parse::<Temperature>().unwrap(), Temperature(0));
+        assert_eq!("0.704".parse::<Temperature>().unwrap(), Temperature(70));
+        for bad in ["2.01", "-1", "NaN", "inf", ""] {
+            assert!(bad.parse::<Temperature>().is_err(), "{bad}");
+        }
+        let path = Path::new("settings.toml");
+        let err = Settings::from_toml("[chat]\ntemperature = 3.0\n", path).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
     }
 
     #[test]

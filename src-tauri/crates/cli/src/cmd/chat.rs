@@ -58,7 +58,12 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> Result<Exit, CliError> {
         ..RequestOptions::default()
     };
     let mut messages = Vec::new();
-    if let Some(system) = &args.system {
+    // The flag, else the settings' default for new conversations.
+    if let Some(system) = args
+        .system
+        .as_ref()
+        .or(ctx.settings.chat.system_prompt.as_ref())
+    {
         messages.push(Message::system(system.clone()));
     }
     if args.interactive {
@@ -168,8 +173,11 @@ async fn turn(
     options: &RequestOptions,
 ) -> Result<Answer, CliError> {
     let mut request = ChatRequest::new(model.clone(), messages.to_vec());
-    request.max_tokens = args.max_tokens;
-    request.temperature = args.temperature;
+    let defaults = &ctx.settings.chat;
+    request.max_tokens = args.max_tokens.or(defaults.max_tokens);
+    request.temperature = args
+        .temperature
+        .or(defaults.temperature.map(llmaas_config::Temperature::as_f32));
     let mut handle = router.chat(request, options.clone()).await?;
     let stream = !ctx.json;
     let dim = std::io::stderr().is_terminal();
