@@ -1,7 +1,33 @@
 // A modal dialog: labelled, closes on Escape and on the backdrop, takes the
-// focus when it opens and gives it back when it closes.
+// focus when it opens, keeps Tab and Shift+Tab inside it (the page behind is
+// inert to the keyboard as it is to the mouse), and gives the focus back when
+// it closes.
 import { useEffect, useId, useRef, type ReactNode } from "react";
 import { useT } from "../i18n";
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+
+/** Where Tab goes from inside `box`: around from the last to the first, and back. */
+function trapTab(box: HTMLElement, e: KeyboardEvent) {
+  const all = [...box.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => !el.closest("[hidden]"));
+  if (all.length === 0) {
+    e.preventDefault();
+    box.focus();
+    return;
+  }
+  const first = all[0];
+  const last = all[all.length - 1];
+  const at = document.activeElement;
+  const outside = !(at instanceof Node) || !box.contains(at);
+  if (e.shiftKey && (at === first || at === box || outside)) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && (at === last || outside)) {
+    e.preventDefault();
+    first.focus();
+  }
+}
 
 interface Props {
   title: string;
@@ -25,6 +51,8 @@ export function Modal({ title, onClose, children, testId, wide }: Props) {
       if (e.key === "Escape") {
         e.stopPropagation();
         onCloseRef.current();
+      } else if (e.key === "Tab" && box.current) {
+        trapTab(box.current, e);
       }
     };
     document.addEventListener("keydown", onKey, true);

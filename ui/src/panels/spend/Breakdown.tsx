@@ -21,7 +21,8 @@ export function Breakdown({ title, keyLabel, lines, emptyKey, totalLabel, testId
   return (
     <div className="card">
       <h2>{title}</h2>
-      <div className="table-wrap">
+      {/* Scrolls sideways on a narrow window: focusable, so the keyboard can too. */}
+      <div className="table-wrap" tabIndex={0} role="region" aria-label={title}>
         <table className="table" data-testid={testId}>
           <thead>
             <tr>
