@@ -43,6 +43,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             history::conversation_get,
             history::conversation_save,
             history::conversation_delete,
+            history::conversations_search,
+            history::conversation_export,
             history::history_clear,
             meetings::transcribe_start,
             meetings::transcript_export,

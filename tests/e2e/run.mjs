@@ -62,7 +62,8 @@ mkdirSync(home("config/llmaas-desktop"), { recursive: true });
 const downloadList = home("files/downloads.toml");
 writeFileSync(
   home("config/llmaas-desktop/settings.toml"),
-  `[ui]\nhot_folder = ${JSON.stringify(hot)}\n\n[models]\ndownload_list = ${JSON.stringify(downloadList)}\n`,
+  // History on: the chat's search reads the stored conversations.
+  `[ui]\nhot_folder = ${JSON.stringify(hot)}\nhistory = true\n\n[models]\ndownload_list = ${JSON.stringify(downloadList)}\n`,
 );
 
 // A scan for OCR: a PNG with a few black bars (ImageMagick).
@@ -228,6 +229,33 @@ async function drop(panel, paths) {
   });
 }
 
+/** Answers the system's save dialog titled `title` (GTK's file chooser, as a
+ * user would): the file name field has the focus, the whole path is typed
+ * over the suggested name, and Enter saves. xdotool focuses the dialog
+ * itself: under Xvfb there is no window manager to do it. */
+function answerSaveDialog(title, path) {
+  const id = execFileSync("xdotool", ["search", "--sync", "--onlyvisible", "--name", title], { timeout: 15_000 })
+    .toString()
+    .trim()
+    .split("\n")[0];
+  execFileSync("xdotool", ["windowfocus", "--sync", id], { timeout: 10_000 });
+  execFileSync("xdotool", ["key", "--clearmodifiers", "ctrl+a"]);
+  execFileSync("xdotool", ["type", "--delay", "15", path]);
+  execFileSync("xdotool", ["key", "Return"]);
+}
+
+/** Empties a field as a person does (select all, delete): WebDriver's clear
+ * sets the DOM value behind React's back, and the next render puts it back. */
+async function emptyField(id) {
+  await (await byId(id)).click();
+  await browser.keys(["Control", "a"]);
+  await browser.keys("Backspace");
+  await browser.waitUntil(async () => (await (await byId(id)).getValue()) === "", {
+    timeout: 5_000,
+    timeoutMsg: `${id} kept ${JSON.stringify(await (await byId(id)).getValue())}`,
+  });
+}
+
 async function select(id, value) {
   const el = await byId(id);
   await el.selectByAttribute("value", value);
@@ -346,9 +374,11 @@ try {
     await nav("settings");
     await (await byId("api-key-input")).setValue("sk-e2e-key");
     await (await byId("api-key-save")).click();
-    await browser.waitUntil(async () => /stored|enregistr/i.test(await text("api-key-status")), {
+    // The status's code, not its words: "No key is stored." says "stored" too,
+    // and matching it raced the save.
+    await browser.waitUntil(async () => (await (await byId("api-key-status")).getAttribute("data-key")) === "stored", {
       timeout: 10_000,
-      timeoutMsg: "the key status did not change",
+      timeoutMsg: `the key status did not change: ${await text("api-key-status")}`,
     });
     const value = await (await byId("api-key-input")).getValue();
     assert(value === "", "the key field is cleared after saving");
@@ -462,6 +492,63 @@ try {
     assert((await browser.getWindowHandles()).length === 1, "a second window opened");
     await (await byId("panel-chat")).waitForDisplayed({ timeout: 5_000 });
     await shot("spend");
+  });
+
+  await test("chat-rename-search-copy-export", async () => {
+    await nav("chat");
+    // The conversation of the tests before: renamed, found again by a word
+    // said in it, an answer copied and pasted, the whole exported.
+    const current = await browser.$('.chat-conversation[aria-current="true"]');
+    await (await current.$('[data-testid="chat-conversation-rename"]')).click();
+    // Typed over the old title as a person does: WebDriver's clear would
+    // blur the field, and leaving an emptied title field cancels the rename.
+    const field = await byId("chat-rename-input");
+    await field.waitForDisplayed({ timeout: 5_000 });
+    const focused = await browser.execute(() => document.activeElement?.getAttribute("data-testid"));
+    await field.click();
+    await browser.keys(["Control", "a"]);
+    await browser.keys("Quarterly report");
+    await browser.keys("Enter");
+    // The title as the page holds it (read afresh: the row's children change).
+    const title = () =>
+      browser.execute(() => document.querySelector('.chat-conversation[aria-current="true"] [data-testid="chat-conversation"]')?.textContent ?? "");
+    await browser.waitUntil(async () => (await title()) === "Quarterly report", {
+      timeout: 5_000,
+      timeoutMsg: `the conversation is still called ${JSON.stringify(await title())} (the focus was on ${focused} after Rename)`,
+    });
+
+    await (await byId("chat-search")).setValue("DOCS.example");
+    await browser.waitUntil(async () => (await browser.$$('[data-testid="chat-snippet"]')).length > 0, {
+      timeout: 10_000,
+      timeoutMsg: "the search found nothing",
+    });
+    const hit = await browser.execute(() => document.querySelector('[data-testid="chat-conversation"]')?.textContent ?? "");
+    assert(hit.startsWith("Quarterly report"), `the hit: ${hit}`);
+    assert(/docs\.example\.invalid/.test(hit), `no snippet: ${hit}`);
+    await emptyField("chat-search");
+
+    const answers = await browser.$$('[data-testid="chat-answer"]');
+    const last = answers[answers.length - 1];
+    await (await last.$('[data-testid="chat-copy"]')).click();
+    await browser.waitUntil(async () => (await (await last.$('[data-testid="chat-copy"]')).getAttribute("data-copied")) === "true", {
+      timeout: 5_000,
+      timeoutMsg: `the copy failed: ${await (await last.$('[data-testid="chat-copy"]')).getAttribute("title")}`,
+    });
+    const box = await byId("chat-input");
+    await box.click();
+    await browser.keys(["Control", "v"]);
+    const pasted = await box.getValue();
+    assert(pasted.includes("https://docs.example.invalid/report?x=1"), `pasted: ${JSON.stringify(pasted)}`);
+    await emptyField("chat-input");
+
+    const target = home("files/quarterly.md");
+    await (await byId("chat-export-md")).click();
+    answerSaveDialog("Export the conversation", target);
+    await browser.waitUntil(() => existsSync(target), { timeout: 10_000, timeoutMsg: "the export was not written" });
+    const md = readFileSync(target, "utf8");
+    assert(md.startsWith("# Quarterly report\n"), md.slice(0, 200));
+    assert(md.includes("## You") && md.includes("## Answer") && md.includes("docs.example.invalid"), md.slice(0, 400));
+    await shot("chat-exported");
   });
 
   await test("catalogue", async () => {
@@ -582,6 +669,34 @@ try {
       timeoutMsg: "no markdown came back",
     });
     await shot("ocr");
+  });
+
+  await test("axe-every-panel", async () => {
+    // axe-core's rules over each panel as it stands after the tests before
+    // (conversations, a transcript, an OCR result on screen): no serious or
+    // critical violation.
+    const source = readFileSync(join(here, "node_modules/axe-core/axe.min.js"), "utf8");
+    const found = [];
+    for (const panel of ["chat", "meetings", "ocr", "catalog", "spend", "settings"]) {
+      await nav(panel);
+      await sleep(300);
+      // As the script WebDriver runs, not through eval (the CSP has no unsafe-eval).
+      if (!(await browser.execute(() => Boolean(window.axe)))) await browser.execute(source);
+      const violations = await browser.executeAsync((done) => {
+        window.axe
+          .run(document, { resultTypes: ["violations"] })
+          .then((r) =>
+            done(
+              r.violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) })),
+            ),
+          )
+          .catch((e) => done([{ id: "axe-failed", impact: "critical", nodes: [String(e)] }]));
+      });
+      for (const v of violations) found.push(`${panel}: ${v.id} (${v.impact}) at ${v.nodes.join(", ")}`);
+    }
+    assert(found.length === 0, `accessibility:\n  ${found.join("\n  ")}`);
   });
 
   await test("keychain-hangs", async () => {

@@ -31,6 +31,10 @@ export const commands = {
 	/**  Saves a conversation when history is on; returns whether it was written. */
 	conversationSave: (conversation: Conversation) => typedError<boolean, AppError>(__TAURI_INVOKE("conversation_save", { conversation })),
 	conversationDelete: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("conversation_delete", { id })),
+	/**  The stored conversations with every word of `query`, newest first. */
+	conversationsSearch: (query: string) => typedError<ConversationHit[], AppError>(__TAURI_INVOKE("conversations_search", { query })),
+	/**  Writes a conversation where the save dialog pointed, whole or not at all. */
+	conversationExport: (path: string, content: ConversationExport) => typedError<null, AppError>(__TAURI_INVOKE("conversation_export", { path, content })),
 	/**  Deletes every stored conversation (Settings, when history is turned off). */
 	historyClear: () => typedError<number, AppError>(__TAURI_INVOKE("history_clear")),
 	/**
@@ -97,7 +101,8 @@ export const commands = {
 export type AnswerSummary = {
 	id: string,
 	route: RouteName,
-	reason: string,
+	/**  A code; conversations saved before codes hold English text (`other`). */
+	reason: RouteWhy,
 	model: string,
 	/**  `done`, `cancelled`, `failed`, `cut`, … */
 	status: string,
@@ -171,6 +176,20 @@ export type AvailableRow = {
 	localId: string | null,
 };
 
+/**  Which limit a warning is about. */
+export type BudgetLimit = "monthlySpend" | "outputTokensHour" | "outputTokensDay";
+
+/**
+ *  A threshold of one of the limits crossed: the guard's warning on a
+ *  request it let through (50, 80 or 95 %), or a Spend alert (100 % too);
+ *  worded by the window.
+ */
+export type BudgetWarning = {
+	/**  50, 80, 95 or 100 (% of the limit). */
+	threshold: number,
+	limit: BudgetLimit,
+};
+
 /**  One row of the catalogue table. */
 export type CatalogRow = {
 	id: string,
@@ -194,8 +213,6 @@ export type CatalogRow = {
 	retiredOn: string | null,
 	successor: string | null,
 	lts: boolean | null,
-	/**  A lifecycle warning for people ("ends on …, use … instead"). */
-	warning: string | null,
 	description: string | null,
 	licence: string,
 	/**  Local: the file, its quantisation, why it is unusable. */
@@ -230,11 +247,11 @@ export type ChatStarted = {
 	/**  Cancel with `cancel_job(jobId)`. */
 	jobId: string,
 	route: RouteName,
-	/**  Why this route, for people ("confidential", "no API key", …). */
-	reason: string,
+	/**  Why this route (confidential, no API key, …), worded by the window. */
+	reason: RouteWhy,
 	model: string,
 	/**  The budget guard's warning (50/80/95 % of a limit), if any. */
-	budgetWarning: string | null,
+	budgetWarning: BudgetWarning | null,
 	/**  Older turns of the conversation not sent, to fit the model's context. */
 	droppedTurns: number,
 	/**  Older images not sent, to fit the model's context. */
@@ -244,7 +261,7 @@ export type ChatStarted = {
 /**  The events of one answer, in order; `finished` is always the last. */
 export type ChatStreamEvent = { kind: "text"; text: string } | { kind: "reasoning"; text: string } | { kind: "toolCall"; index: number; id: string | null; name: string | null; arguments: string } | 
 /**  The answer moved to another route before starting (auto fallback). */
-{ kind: "rerouted"; route: RouteName; reason: string; model: string } | 
+{ kind: "rerouted"; route: RouteName; reason: RouteWhy; model: string } | 
 /**
  *  The local model this answer waits for is loading (a cold model):
  *  where it is, then `ready` with the whole load's time.
@@ -267,7 +284,31 @@ export type Conversation = {
 	model: string,
 	/**  RFC 3339. */
 	updatedAt: string,
+	/**  Its system prompt and sampling (absent in files from before them). */
+	settings?: ConversationSettings,
 	turns: StoredTurn[],
+};
+
+/**
+ *  What the window exports: the Markdown it wrote in the user's language,
+ *  or the conversation itself as JSON (the file format history keeps).
+ */
+export type ConversationExport = { format: "markdown"; text: string } | { format: "json"; conversation: Conversation };
+
+/**
+ *  A stored conversation that has every word of a search, with the first
+ *  place one was found.
+ */
+export type ConversationHit = {
+	id: string,
+	title: string,
+	model: string,
+	updatedAt: string,
+	/**
+	 *  Around the first word found, in the turn it was found in (or the
+	 *  title), with `…` where it was cut.
+	 */
+	snippet: string,
 };
 
 export type ConversationMeta = {
@@ -275,6 +316,16 @@ export type ConversationMeta = {
 	title: string,
 	model: string,
 	updatedAt: string,
+};
+
+/**
+ *  A conversation's own system prompt and sampling, and the settings'
+ *  defaults for new ones; null is the model's own.
+ */
+export type ConversationSettings = {
+	systemPrompt: string | null,
+	temperature: number | null,
+	maxTokens: number | null,
 };
 
 /**  The events of one download; `done`, `failed` or `cancelled` ends it. */
@@ -335,7 +386,9 @@ export type HotFolderStarted = {
 };
 
 /**  What happens in the hot folder; `stopped` ends the watch. */
-export type HotFolderUpdate = { kind: "watching"; pending: number } | { kind: "started"; file: string } | { kind: "done"; file: string; outputs: string[] } | { kind: "failed"; file: string; error: string } | { kind: "stopped"; error: AppError | null };
+export type HotFolderUpdate = { kind: "watching"; pending: number } | { kind: "started"; file: string } | { kind: "done"; file: string; outputs: string[] } | 
+/**  The error's code is worded by the window; its message keeps the detail. */
+{ kind: "failed"; file: string; error: AppError } | { kind: "stopped"; error: AppError | null };
 
 /**
  *  Whether the cloud has a key, as the window shows it. Asked of the
@@ -440,6 +493,20 @@ export type PresenceName = "here" |
 /**  Where a request ran. */
 export type RouteName = "cloud" | "local";
 
+/**
+ *  Why a request went where it went, as the window words it (in English or
+ *  French): the router's [`llmaas_router::RouteReason`], a variant each, so
+ *  no English sentence from here reaches a French window.
+ */
+export type RouteWhy = { kind: "confidential" } | { kind: "policyLocal" } | { kind: "policyCloud" } | { kind: "autoCloud" } | { kind: "noKey" } | { kind: "keyRefused" } | { kind: "offline" } | { kind: "modelRetired"; successor: string | null } | { kind: "overBudget" } | 
+/**  The cloud failed before answering; `error` is its own words. */
+{ kind: "cloudFailed"; error: string } | 
+/**
+ *  A reason this window has no words for (the router's text), and what
+ *  conversations saved before reasons were codes hold.
+ */
+{ kind: "other"; text: string };
+
 export type SegmentView = {
 	startMs: number,
 	endMs: number,
@@ -482,6 +549,11 @@ export type SettingsPatch = {
 	language: string | null,
 	hotFolder: string | null,
 	hotFolderConfidential: boolean | null,
+	systemPrompt: string | null,
+	/**  0 to 2, as text (empty unsets). */
+	temperature: string | null,
+	/**  Whole tokens, as text (empty unsets). */
+	maxTokens: string | null,
 };
 
 /**  The settings as the window shows them (a view: its flags are independent). */
@@ -505,6 +577,8 @@ export type SettingsView = {
 	outputTokensPerHour: number | null,
 	outputTokensPerDay: number | null,
 	project: string | null,
+	/**  What new conversations start with (each conversation may change it). */
+	chatDefaults: ConversationSettings,
 	history: boolean,
 	/**  `fr`, `en`, or null for the system's. */
 	language: string | null,
@@ -516,13 +590,6 @@ export type SettingsView = {
 	 *  the keychain.
 	 */
 	key: KeyStatus,
-};
-
-/**  A threshold crossed (50, 80, 95 or 100 % of a limit). */
-export type SpendAlert = {
-	/**  `monthlySpend`, `outputTokensHour`, `outputTokensDay`. */
-	dimension: string,
-	threshold: number,
 };
 
 /**  What an export of the ledger's rows is written as. */
@@ -578,7 +645,7 @@ export type SpendOverview = {
 	byModel: SpendLine[],
 	byProject: SpendLine[],
 	forecast: SpendForecast | null,
-	alerts: SpendAlert[],
+	alerts: BudgetWarning[],
 };
 
 /**
@@ -613,7 +680,8 @@ export type TranscribeInput = {
 export type TranscribeStarted = {
 	jobId: string,
 	route: RouteName,
-	reason: string,
+	/**  Why this route, worded by the window. */
+	reason: RouteWhy,
 	model: string,
 };
 

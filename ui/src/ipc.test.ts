@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ChatStreamEvent } from "./bindings";
 import { call, channel, commands, IpcError, settingsPatch, toIpcError } from "./ipc";
 import { appError, channelArg, installIpc } from "./test/ipc";
-import { settingsView } from "./test/fixtures";
+import { chatStarted, settingsView } from "./test/fixtures";
 
 describe("call", () => {
   it("returns the data of a command", async () => {
@@ -58,7 +58,7 @@ describe("channels", () => {
           ipc.send(ch, { kind: "text", text: "jour" });
           ipc.end(ch);
         }, 0);
-        return { jobId: "j1", route: "local", reason: "confidential", model: "smollm2", budgetWarning: null, droppedTurns: 0, droppedImages: 0 };
+        return chatStarted({ jobId: "j1", route: "local", reason: { kind: "confidential" }, model: "smollm2" });
       },
     });
     const got: string[] = [];
@@ -80,6 +80,6 @@ describe("settingsPatch", () => {
     expect(p.tier).toBe("tier-2");
     expect(p.baseUrl).toBeNull();
     expect(p.history).toBeNull();
-    expect(Object.keys(p)).toHaveLength(18);
+    expect(Object.keys(p)).toHaveLength(21);
   });
 });

@@ -99,6 +99,9 @@ export function settingsPatch(changes: Partial<PatchValues>): SettingsPatchArg {
     language: null,
     hotFolder: null,
     hotFolderConfidential: null,
+    systemPrompt: null,
+    temperature: null,
+    maxTokens: null,
   };
   return { ...empty, ...changes };
 }

@@ -65,8 +65,6 @@ pub struct CatalogRow {
     pub retired_on: Option<String>,
     pub successor: Option<String>,
     pub lts: Option<bool>,
-    /// A lifecycle warning for people ("ends on …, use … instead").
-    pub warning: Option<String>,
     pub description: Option<String>,
     pub licence: String,
     /// Local: the file, its quantisation, why it is unusable.
@@ -178,7 +176,6 @@ fn cloud_row(
             .successor_of(m.id.as_str())
             .map(|s| s.id.to_string()),
         lts: m.lifecycle.lts,
-        warning: catalog.lifecycle_warning(m.id.as_str(), today),
         description: m.description.clone(),
         licence: m.licence.clone(),
         path: None,
@@ -215,7 +212,6 @@ pub(crate) fn local_row(m: &LocalModel, to: llmaas_local::requant::Target) -> Ca
         retired_on: None,
         successor: None,
         lts: None,
-        warning: None,
         description: info.and_then(|i| i.name.clone()),
         licence: String::new(),
         path: Some(m.path.display().to_string()),

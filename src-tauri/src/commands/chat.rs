@@ -8,7 +8,8 @@ use specta_typescript::Number;
 use tauri::State;
 use tauri::ipc::Channel;
 
-use super::{PolicyChoice, RouteName};
+use super::spend::BudgetWarning;
+use super::{PolicyChoice, RouteName, RouteWhy};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -49,6 +50,26 @@ pub struct ChatInput {
     pub temperature: Option<f32>,
 }
 
+/// A conversation's own system prompt and sampling, and the settings'
+/// defaults for new ones; null is the model's own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSettings {
+    pub system_prompt: Option<String>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+}
+
+impl From<&llmaas_config::ChatSettings> for ConversationSettings {
+    fn from(c: &llmaas_config::ChatSettings) -> ConversationSettings {
+        ConversationSettings {
+            system_prompt: c.system_prompt.clone(),
+            temperature: c.temperature.map(llmaas_config::Temperature::as_f32),
+            max_tokens: c.max_tokens,
+        }
+    }
+}
+
 /// The request as the router planned it, returned before the first token.
 #[derive(Debug, Clone, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
@@ -56,11 +77,11 @@ pub struct ChatStarted {
     /// Cancel with `cancel_job(jobId)`.
     pub job_id: String,
     pub route: RouteName,
-    /// Why this route, for people ("confidential", "no API key", …).
-    pub reason: String,
+    /// Why this route (confidential, no API key, …), worded by the window.
+    pub reason: RouteWhy,
     pub model: String,
     /// The budget guard's warning (50/80/95 % of a limit), if any.
-    pub budget_warning: Option<String>,
+    pub budget_warning: Option<BudgetWarning>,
     /// Older turns of the conversation not sent, to fit the model's context.
     pub dropped_turns: u32,
     /// Older images not sent, to fit the model's context.
@@ -73,7 +94,10 @@ pub struct ChatStarted {
 pub struct AnswerSummary {
     pub id: String,
     pub route: RouteName,
-    pub reason: String,
+    /// A code; conversations saved before codes hold English text (`other`).
+    #[serde(deserialize_with = "super::route_why_or_text")]
+    #[specta(type = RouteWhy)]
+    pub reason: RouteWhy,
     pub model: String,
     /// `done`, `cancelled`, `failed`, `cut`, …
     pub status: String,
@@ -123,7 +147,7 @@ pub enum ChatStreamEvent {
     /// The answer moved to another route before starting (auto fallback).
     Rerouted {
         route: RouteName,
-        reason: String,
+        reason: RouteWhy,
         model: String,
     },
     /// The local model this answer waits for is loading (a cold model):
@@ -195,9 +219,9 @@ pub async fn chat_send(
     let started = ChatStarted {
         job_id: handle.id.clone(),
         route: handle.route.into(),
-        reason: handle.reason.to_string(),
+        reason: RouteWhy::from(&handle.reason),
         model: handle.model.to_string(),
-        budget_warning: handle.budget.as_ref().and_then(super::spend::warning_text),
+        budget_warning: handle.budget.as_ref().and_then(BudgetWarning::of),
         dropped_turns: handle.fitted.dropped_turns,
         dropped_images: handle.fitted.dropped_images,
     };
@@ -240,6 +264,17 @@ pub async fn chat_send(
     Ok(started)
 }
 
+/// The ranges the provider accepts, said here rather than by its 400.
+fn check_sampling(temperature: Option<f32>, max_tokens: Option<u32>) -> AppResult<()> {
+    if temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+        return Err(AppError::bad_input("the temperature goes from 0 to 2"));
+    }
+    if max_tokens == Some(0) {
+        return Err(AppError::bad_input("an answer needs at least 1 token"));
+    }
+    Ok(())
+}
+
 fn to_request(input: ChatInput) -> AppResult<ChatRequest> {
     if input.model.trim().is_empty() {
         return Err(AppError::bad_input("choose a model"));
@@ -247,6 +282,7 @@ fn to_request(input: ChatInput) -> AppResult<ChatRequest> {
     if !input.turns.iter().any(|t| t.role == ChatRole::User) {
         return Err(AppError::bad_input("write a message first"));
     }
+    check_sampling(input.temperature, input.max_tokens)?;
     let mut messages = Vec::with_capacity(input.turns.len());
     for turn in input.turns {
         let mut content = Vec::new();
@@ -305,7 +341,7 @@ fn to_event(event: RouterEvent) -> Option<ChatStreamEvent> {
             model,
         } => ChatStreamEvent::Rerouted {
             route: route.into(),
-            reason: reason.to_string(),
+            reason: RouteWhy::from(&reason),
             model: model.to_string(),
         },
         RouterEvent::Finished(summary) => ChatStreamEvent::Finished {
@@ -318,7 +354,7 @@ pub(crate) fn summarise(s: &Summary) -> AnswerSummary {
     AnswerSummary {
         id: s.id.clone(),
         route: s.route.into(),
-        reason: s.reason.to_string(),
+        reason: RouteWhy::from(&s.reason),
         model: s.model.to_string(),
         status: s.status.to_string(),
         input_tokens: s.usage.input_tokens,
@@ -380,5 +416,28 @@ mod tests {
         let mut blank = input(vec![turn(ChatRole::User, "hi")]);
         blank.model = " ".into();
         assert!(to_request(blank).is_err());
+    }
+
+    #[test]
+    fn sampling_out_of_the_providers_range_is_refused() {
+        for (temperature, max_tokens) in [
+            (Some(2.5), None),
+            (Some(-0.1), None),
+            (Some(f32::NAN), None),
+            (None, Some(0)),
+        ] {
+            let mut i = input(vec![turn(ChatRole::User, "hi")]);
+            i.temperature = temperature;
+            i.max_tokens = max_tokens;
+            let e = to_request(i).unwrap_err();
+            assert_eq!(
+                e.code,
+                crate::error::ErrorCode::BadInput,
+                "{temperature:?} {max_tokens:?}"
+            );
+        }
+        let mut ok = input(vec![turn(ChatRole::User, "hi")]);
+        ok.temperature = Some(2.0);
+        assert_eq!(to_request(ok).unwrap().temperature, Some(2.0));
     }
 }

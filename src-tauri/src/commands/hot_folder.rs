@@ -30,11 +30,24 @@ pub struct HotFolderStarted {
 #[derive(Debug, Clone, Serialize, Type)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum HotFolderUpdate {
-    Watching { pending: u32 },
-    Started { file: String },
-    Done { file: String, outputs: Vec<String> },
-    Failed { file: String, error: String },
-    Stopped { error: Option<AppError> },
+    Watching {
+        pending: u32,
+    },
+    Started {
+        file: String,
+    },
+    Done {
+        file: String,
+        outputs: Vec<String>,
+    },
+    /// The error's code is worded by the window; its message keeps the detail.
+    Failed {
+        file: String,
+        error: AppError,
+    },
+    Stopped {
+        error: Option<AppError>,
+    },
 }
 
 /// Starts watching the configured hot folder; null when none is set.
@@ -106,7 +119,7 @@ fn watch(
             },
             HotFolderEvent::Failed { recording, error } => HotFolderUpdate::Failed {
                 file: name(&recording),
-                error: error.to_string(),
+                error: AppError::from(error),
             },
             _ => return,
         };

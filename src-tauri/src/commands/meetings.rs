@@ -17,7 +17,7 @@ use tauri::State;
 use tauri::ipc::Channel;
 use tokio_util::sync::CancellationToken;
 
-use super::{PolicyChoice, RouteName};
+use super::{PolicyChoice, RouteName, RouteWhy};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
@@ -61,7 +61,8 @@ pub struct TranscriptView {
 pub struct TranscribeStarted {
     pub job_id: String,
     pub route: RouteName,
-    pub reason: String,
+    /// Why this route, worded by the window.
+    pub reason: RouteWhy,
     pub model: String,
 }
 
@@ -164,7 +165,7 @@ fn export_transcript(transcript: TranscriptView, format: &str, path: &Path) -> A
 /// Where a transcription runs and with what, decided before any work.
 pub(crate) struct Plan {
     pub route: Route,
-    pub reason: String,
+    pub reason: RouteWhy,
     pub model: String,
     pub engine: Engine,
 }
@@ -231,7 +232,7 @@ pub(crate) async fn plan(
     };
     Ok(Plan {
         route: choice.route,
-        reason: choice.reason.to_string(),
+        reason: RouteWhy::from(&choice.reason),
         model,
         engine,
     })

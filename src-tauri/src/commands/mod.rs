@@ -64,6 +64,77 @@ impl From<Route> for RouteName {
     }
 }
 
+/// Why a request went where it went, as the window words it (in English or
+/// French): the router's [`llmaas_router::RouteReason`], a variant each, so
+/// no English sentence from here reaches a French window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum RouteWhy {
+    Confidential,
+    PolicyLocal,
+    PolicyCloud,
+    AutoCloud,
+    NoKey,
+    KeyRefused,
+    Offline,
+    ModelRetired {
+        successor: Option<String>,
+    },
+    OverBudget,
+    /// The cloud failed before answering; `error` is its own words.
+    CloudFailed {
+        error: String,
+    },
+    /// A reason this window has no words for (the router's text), and what
+    /// conversations saved before reasons were codes hold.
+    Other {
+        text: String,
+    },
+}
+
+impl From<&llmaas_router::RouteReason> for RouteWhy {
+    fn from(r: &llmaas_router::RouteReason) -> RouteWhy {
+        use llmaas_router::RouteReason as R;
+        match r {
+            R::Confidential => RouteWhy::Confidential,
+            R::PolicyLocal => RouteWhy::PolicyLocal,
+            R::PolicyCloud => RouteWhy::PolicyCloud,
+            R::AutoCloud => RouteWhy::AutoCloud,
+            R::NoKey => RouteWhy::NoKey,
+            R::KeyRefused => RouteWhy::KeyRefused,
+            R::Offline => RouteWhy::Offline,
+            R::ModelRetired { successor } => RouteWhy::ModelRetired {
+                successor: successor.as_ref().map(ToString::to_string),
+            },
+            R::OverBudget => RouteWhy::OverBudget,
+            R::CloudFailed { error } => RouteWhy::CloudFailed {
+                error: error.clone(),
+            },
+            // `RouteReason` is non-exhaustive: a new reason shows its text
+            // until the window has words for it.
+            other => RouteWhy::Other {
+                text: other.to_string(),
+            },
+        }
+    }
+}
+
+/// A reason as stored: the code, or the English text of files saved before.
+pub(crate) fn route_why_or_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<RouteWhy, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Why(RouteWhy),
+        Text(String),
+    }
+    Ok(match Stored::deserialize(d)? {
+        Stored::Why(why) => why,
+        Stored::Text(text) => RouteWhy::Other { text },
+    })
+}
+
 /// The route picker: cloud, local or auto.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "lowercase")]
@@ -104,6 +175,54 @@ pub fn cancel_job(state: State<'_, AppState>, job_id: String) -> AppResult<bool>
 
 #[cfg(test)]
 mod tests {
+    use super::RouteWhy;
+
+    #[test]
+    fn every_route_reason_has_its_code() {
+        use llmaas_router::RouteReason as R;
+        let cases = [
+            (R::Confidential, r#"{"kind":"confidential"}"#),
+            (R::NoKey, r#"{"kind":"noKey"}"#),
+            (
+                R::ModelRetired {
+                    successor: Some(llmaas_core::ModelId::new("qwen3:8b")),
+                },
+                r#"{"kind":"modelRetired","successor":"qwen3:8b"}"#,
+            ),
+            (
+                R::CloudFailed {
+                    error: "503".into(),
+                },
+                r#"{"kind":"cloudFailed","error":"503"}"#,
+            ),
+        ];
+        for (reason, json) in cases {
+            assert_eq!(
+                serde_json::to_string(&RouteWhy::from(&reason)).unwrap(),
+                json
+            );
+        }
+    }
+
+    #[test]
+    fn a_stored_reason_is_a_code_or_the_old_text() {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            #[serde(deserialize_with = "super::route_why_or_text")]
+            reason: RouteWhy,
+        }
+        let code: Row = serde_json::from_str(r#"{"reason":{"kind":"offline"}}"#).unwrap();
+        assert_eq!(code.reason, RouteWhy::Offline);
+        let old: Row =
+            serde_json::from_str(r#"{"reason":"auto: the cloud is available"}"#).unwrap();
+        assert_eq!(
+            old.reason,
+            RouteWhy::Other {
+                text: "auto: the cloud is available".into()
+            }
+        );
+    }
+
     /// Tauri runs a command that is not `async` on the window's main thread,
     /// where a slow disk or a hung keychain freezes the window. Only
     /// `cancel_job`, which touches memory alone, may be synchronous.

@@ -9,6 +9,7 @@ use tauri::Manager as _;
 use tauri::ipc::Channel;
 
 use super::PolicyChoice;
+use super::chat::ConversationSettings;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -38,6 +39,8 @@ pub struct SettingsView {
     #[specta(type = Option<Number>)]
     pub output_tokens_per_day: Option<u64>,
     pub project: Option<String>,
+    /// What new conversations start with (each conversation may change it).
+    pub chat_defaults: ConversationSettings,
     pub history: bool,
     /// `fr`, `en`, or null for the system's.
     pub language: Option<String>,
@@ -115,6 +118,11 @@ pub struct SettingsPatch {
     pub language: Option<String>,
     pub hot_folder: Option<String>,
     pub hot_folder_confidential: Option<bool>,
+    pub system_prompt: Option<String>,
+    /// 0 to 2, as text (empty unsets).
+    pub temperature: Option<String>,
+    /// Whole tokens, as text (empty unsets).
+    pub max_tokens: Option<String>,
 }
 
 impl SettingsPatch {
@@ -144,6 +152,9 @@ impl SettingsPatch {
         text("budget.project", &self.project);
         text("ui.language", &self.language);
         text("ui.hot_folder", &self.hot_folder);
+        text("chat.system_prompt", &self.system_prompt);
+        text("chat.temperature", &self.temperature);
+        text("chat.max_tokens", &self.max_tokens);
         if let Some(p) = self.policy {
             out.push((
                 "routing.policy",
@@ -298,6 +309,7 @@ fn view(state: &AppState) -> SettingsView {
         output_tokens_per_hour: s.budget.output_tokens_per_hour,
         output_tokens_per_day: s.budget.output_tokens_per_day,
         project: s.budget.project.clone(),
+        chat_defaults: ConversationSettings::from(&s.chat),
         history: s.ui.history,
         language: s.ui.language.clone(),
         hot_folder: s.ui.hot_folder.as_ref().map(|p| p.display().to_string()),
@@ -327,6 +339,32 @@ mod tests {
         assert_eq!(settings.cloud.tier, llmaas_core::Tier::Three);
         assert!(settings.ui.history);
         assert_eq!(settings.routing.policy, llmaas_core::RoutePolicy::Local);
+    }
+
+    #[test]
+    fn chat_defaults_go_through_the_settings_checks() {
+        let patch = SettingsPatch {
+            system_prompt: Some("Réponds en français.".into()),
+            temperature: Some("0.4".into()),
+            max_tokens: Some("800".into()),
+            ..SettingsPatch::default()
+        };
+        let mut settings = llmaas_config::Settings::default();
+        for (k, v) in patch.changes() {
+            settings.set(k, &v).unwrap();
+        }
+        let defaults = ConversationSettings::from(&settings.chat);
+        assert_eq!(
+            defaults.system_prompt.as_deref(),
+            Some("Réponds en français.")
+        );
+        assert!((defaults.temperature.unwrap() - 0.4).abs() < 1e-6);
+        assert_eq!(defaults.max_tokens, Some(800));
+        // Empty unsets; out of range is refused with its key.
+        settings.set("chat.temperature", "").unwrap();
+        assert_eq!(settings.chat.temperature, None);
+        let e = settings.set("chat.temperature", "7").unwrap_err();
+        assert!(e.to_string().contains("chat.temperature"), "{e}");
     }
 
     #[test]

@@ -55,15 +55,6 @@ pub struct SpendForecast {
     pub limit_reached_on: Option<String>,
 }
 
-/// A threshold crossed (50, 80, 95 or 100 % of a limit).
-#[derive(Debug, Clone, Serialize, Type)]
-#[serde(rename_all = "camelCase")]
-pub struct SpendAlert {
-    /// `monthlySpend`, `outputTokensHour`, `outputTokensDay`.
-    pub dimension: String,
-    pub threshold: u8,
-}
-
 #[derive(Debug, Clone, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SpendOverview {
@@ -88,7 +79,7 @@ pub struct SpendOverview {
     pub by_model: Vec<SpendLine>,
     pub by_project: Vec<SpendLine>,
     pub forecast: Option<SpendForecast>,
-    pub alerts: Vec<SpendAlert>,
+    pub alerts: Vec<BudgetWarning>,
 }
 
 /// Months offered by the picker: ten years.
@@ -179,9 +170,9 @@ pub async fn spend_overview(
         forecast,
         alerts: alerts
             .iter()
-            .map(|a| SpendAlert {
-                dimension: dimension_name(a.dimension).to_owned(),
+            .map(|a| BudgetWarning {
                 threshold: a.threshold,
+                limit: a.dimension.into(),
             })
             .collect(),
     })
@@ -250,29 +241,48 @@ fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn dimension_name(d: Dimension) -> &'static str {
-    match d {
-        Dimension::MonthlySpend => "monthlySpend",
-        Dimension::OutputTokensHour => "outputTokensHour",
-        Dimension::OutputTokensDay => "outputTokensDay",
+/// A threshold of one of the limits crossed: the guard's warning on a
+/// request it let through (50, 80 or 95 %), or a Spend alert (100 % too);
+/// worded by the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetWarning {
+    /// 50, 80, 95 or 100 (% of the limit).
+    pub threshold: u8,
+    pub limit: BudgetLimit,
+}
+
+/// Which limit a warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum BudgetLimit {
+    MonthlySpend,
+    OutputTokensHour,
+    OutputTokensDay,
+}
+
+impl From<Dimension> for BudgetLimit {
+    fn from(d: Dimension) -> BudgetLimit {
+        match d {
+            Dimension::MonthlySpend => BudgetLimit::MonthlySpend,
+            Dimension::OutputTokensHour => BudgetLimit::OutputTokensHour,
+            Dimension::OutputTokensDay => BudgetLimit::OutputTokensDay,
+        }
     }
 }
 
-/// The guard's warning as a sentence, for the chat's banner.
-pub(crate) fn warning_text(d: &Decision) -> Option<String> {
-    match d.verdict {
-        Verdict::Warn {
-            threshold,
-            dimension,
-        } => Some(format!(
-            "{threshold} % of {} used",
-            match dimension {
-                Dimension::MonthlySpend => "this month's spending limit",
-                Dimension::OutputTokensHour => "the hourly output-token cap",
-                Dimension::OutputTokensDay => "the daily output-token cap",
-            }
-        )),
-        _ => None,
+impl BudgetWarning {
+    pub(crate) fn of(d: &Decision) -> Option<BudgetWarning> {
+        match d.verdict {
+            Verdict::Warn {
+                threshold,
+                dimension,
+            } => Some(BudgetWarning {
+                threshold,
+                limit: dimension.into(),
+            }),
+            _ => None,
+        }
     }
 }
 

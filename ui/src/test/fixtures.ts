@@ -1,5 +1,40 @@
 // Sample values as the Rust commands return them.
-import type { AppInfo, AvailableRow, CatalogRow, SettingsView, SpendLine, SpendOverview } from "../bindings";
+import type { AnswerSummary, AppInfo, AvailableRow, CatalogRow, ChatStarted, SettingsView, SpendLine, SpendOverview } from "../bindings";
+
+/** What `chat_send` answers: a cloud answer that fits, unless `over` says otherwise. */
+export function chatStarted(over: Partial<ChatStarted> = {}): ChatStarted {
+  return {
+    jobId: "job-1",
+    route: "cloud",
+    reason: { kind: "autoCloud" },
+    model: "mistral-small3.2:24b",
+    budgetWarning: null,
+    droppedTurns: 0,
+    droppedImages: 0,
+    ...over,
+  };
+}
+
+/** An answer's ledger row: a cloud answer of 12 in / 5 out tokens for 0.0012 €. */
+export function answerSummary(over: Partial<AnswerSummary> = {}): AnswerSummary {
+  return {
+    id: "req-1",
+    route: "cloud",
+    reason: { kind: "autoCloud" },
+    model: "mistral-small3.2:24b",
+    status: "done",
+    inputTokens: 12,
+    outputTokens: 5,
+    reasoningTokens: 0,
+    estimated: false,
+    costNanos: 1_200_000,
+    latencyMs: 900,
+    ttftMs: 340,
+    error: null,
+    recorded: true,
+    ...over,
+  };
+}
 
 export function appInfo(over: Partial<AppInfo> = {}): AppInfo {
   return {
@@ -34,6 +69,7 @@ export function settingsView(over: Partial<SettingsView> = {}): SettingsView {
     outputTokensPerHour: null,
     outputTokensPerDay: null,
     project: null,
+    chatDefaults: { systemPrompt: null, temperature: null, maxTokens: null },
     history: false,
     language: null,
     hotFolder: null,
@@ -61,7 +97,6 @@ const base: CatalogRow = {
   retiredOn: null,
   successor: null,
   lts: null,
-  warning: null,
   description: null,
   licence: "Apache-2.0",
   path: null,
@@ -97,7 +132,6 @@ export function catalogRows(): CatalogRow[] {
       capabilities: ["chat", "tools", "reasoning"],
       endOfSupport: "2026-12-31",
       status: "endingSoon",
-      warning: "gpt-oss:120b ends on 2026-12-31",
     }),
     row({
       id: "qwen3-coder:30b",
@@ -174,8 +208,8 @@ export function spendOverview(over: Partial<SpendOverview> = {}): SpendOverview 
     byProject: [line("", 1200, 2_900_000, 115_000, 12_000_000_000), line("acme", 34, 101_000, 5_500, 345_678_901)],
     forecast: { perDayNanos: 411_522_630, projectedNanos: 24_691_357_802, limitReachedOn: "2026-11-20" },
     alerts: [
-      { dimension: "monthlySpend", threshold: 50 },
-      { dimension: "outputTokensHour", threshold: 80 },
+      { limit: "monthlySpend", threshold: 50 },
+      { limit: "outputTokensHour", threshold: 80 },
     ],
     ...over,
   };

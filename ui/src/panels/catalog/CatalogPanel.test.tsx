@@ -122,7 +122,7 @@ describe("catalogue table", () => {
     const gpt = rows.find((r) => r.dataset.modelId === "gpt-oss:120b") as HTMLElement;
     gpt.focus();
     await userEvent.keyboard("{Enter}");
-    expect(within(screen.getByTestId("details-warnings")).getByText("gpt-oss:120b ends on 2026-12-31")).toBeInTheDocument();
+    expect(within(screen.getByTestId("details-warnings")).getByText("Reaches its end of support on 31 Dec 2026.")).toBeInTheDocument();
   });
 
   it("imports a GGUF file chosen in the dialog", async () => {

@@ -3,7 +3,7 @@ import type { CatalogRow } from "../../bindings";
 import { Modal } from "../../components/Modal";
 import { formatBytes, formatDate, formatPrice, formatTokens } from "../../format";
 import { useI18n } from "../../i18n";
-import { capabilityLabel, statusLabel } from "./labels";
+import { capabilityLabel, lifecycleText, statusLabel } from "./labels";
 import { statusTone } from "./model";
 
 interface Props {
@@ -47,7 +47,7 @@ export function ModelDetails({ row, known, onSelect, onClose }: Props) {
     [t("catalog.details.retiredOn"), date(row.retiredOn)],
     [t("catalog.details.lts"), row.lts === null ? null : row.lts ? t("common.yes") : t("common.no")],
   ];
-  const warnings = [row.warning, row.problem].filter((w): w is string => !!w);
+  const warnings = [lifecycleText(t, lang, row), row.problem].filter((w): w is string => !!w);
 
   return (
     <Modal title={row.id} onClose={onClose} testId="model-details" wide>

@@ -2,10 +2,12 @@
 // reasoning folded apart, its error and the meta line (route, tokens, €, TTFT).
 import { memo } from "react";
 import type { AnswerSummary } from "../../bindings";
+import { CopyButton } from "../../components/CopyButton";
+import { budgetText, routeReason } from "../../reasons";
 import { formatCost, formatTokens } from "../../format";
 import { useI18n, type Key, type TFunction } from "../../i18n";
 import { LazyMarkdown as Markdown } from "./LazyMarkdown";
-import type { LoadState, Turn, TurnError } from "./useChat";
+import type { LoadState, Turn, TurnError } from "./conversation";
 
 const STATUSES = ["done", "cancelled", "cut", "failed"];
 
@@ -52,7 +54,7 @@ export function MetaLine({ summary }: { summary: AnswerSummary }) {
   const { t, lang } = useI18n();
   const approx = summary.estimated ? "≈" : "";
   const parts: string[] = [
-    t("chat.meta.route", { route: t(`chat.route.${summary.route}`), reason: summary.reason }),
+    t("chat.meta.route", { route: t(`chat.route.${summary.route}`), reason: routeReason(t, summary.reason) }),
     summary.model,
     t("chat.meta.tokens", {
       input: approx + formatTokens(summary.inputTokens, lang),
@@ -115,13 +117,17 @@ export const TurnView = memo(function TurnView({ turn, onRegenerate }: AnswerPro
     >
       {turn.plan && !turn.summary && (
         <div className="chat-plan muted" data-testid="chat-plan">
-          {t("chat.meta.route", { route: t(`chat.route.${turn.plan.route}`), reason: turn.plan.reason })} ·{" "}
+          {t("chat.meta.route", { route: t(`chat.route.${turn.plan.route}`), reason: routeReason(t, turn.plan.reason) })} ·{" "}
           {turn.plan.model}
           {turn.rerouted && <span className="badge badge-warn">{t("chat.rerouted")}</span>}
         </div>
       )}
       {turn.load && <LoadLine load={turn.load} />}
-      {turn.budgetWarning && <div className="banner banner-warn">{turn.budgetWarning}</div>}
+      {turn.budgetWarning && (
+        <div className="banner banner-warn" data-testid="chat-budget-warning">
+          {budgetText(t, turn.budgetWarning)}
+        </div>
+      )}
       {turn.fitted && (
         <div className="chat-fitted muted" data-testid="chat-fitted" role="status">
           {turn.fitted.droppedTurns > 0 && t("chat.fitted.turns", { count: turn.fitted.droppedTurns })}{" "}
@@ -145,11 +151,16 @@ export const TurnView = memo(function TurnView({ turn, onRegenerate }: AnswerPro
       )}
       {turn.error && <ErrorLine error={turn.error} />}
       {turn.summary && <MetaLine summary={turn.summary} />}
-      {onRegenerate && (
+      {(onRegenerate || (!turn.streaming && turn.text !== "")) && (
         <div className="actions">
-          <button type="button" className="button" data-testid="chat-regenerate" onClick={onRegenerate}>
-            {t("chat.regenerate")}
-          </button>
+          {!turn.streaming && turn.text !== "" && (
+            <CopyButton testId="chat-copy" label={t("chat.copy")} text={() => turn.text} />
+          )}
+          {onRegenerate && (
+            <button type="button" className="button" data-testid="chat-regenerate" onClick={onRegenerate}>
+              {t("chat.regenerate")}
+            </button>
+          )}
         </div>
       )}
     </article>

@@ -120,7 +120,7 @@ export function ChatOptions(props: Props) {
         </div>
       )}
       {row && retires && (
-        <div className="banner banner-warn" data-testid="chat-model-warning" title={row.warning ?? undefined}>
+        <div className="banner banner-warn" data-testid="chat-model-warning">
           {t(retirementKey(row), { date: formatDate(retires, lang) })}
           {row.successor ? ` ${t("chat.model.successor", { id: row.successor })}` : ""}
         </div>

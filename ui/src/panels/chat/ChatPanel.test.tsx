@@ -1,32 +1,15 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import type { Channel } from "@tauri-apps/api/core";
 import { describe, expect, it } from "vitest";
-import type { AnswerSummary, ChatInput, ChatStreamEvent, Conversation } from "../../bindings";
-import { appInfo, catalogRows, row, settingsView } from "../../test/fixtures";
+import type { ChatInput, ChatStreamEvent, Conversation } from "../../bindings";
+import { answerSummary, appInfo, catalogRows, chatStarted, row, settingsView } from "../../test/fixtures";
 import { appError, channelArg, installIpc, type Args, type HandlerTable } from "../../test/ipc";
 import { renderWithApp } from "../../test/render";
 import { ChatPanel } from "./ChatPanel";
 import { chatModels, defaultModel } from "./models";
 
-function summary(over: Partial<AnswerSummary> = {}): AnswerSummary {
-  return {
-    id: "req-1",
-    route: "cloud",
-    reason: "policy auto, key present",
-    model: "mistral-small3.2:24b",
-    status: "done",
-    inputTokens: 12,
-    outputTokens: 5,
-    reasoningTokens: 0,
-    estimated: false,
-    costNanos: 1_200_000,
-    latencyMs: 900,
-    ttftMs: 340,
-    error: null,
-    recorded: true,
-    ...over,
-  };
-}
+const summary = answerSummary;
 
 function backend(more: HandlerTable = {}) {
   let job = 0;
@@ -39,7 +22,7 @@ function backend(more: HandlerTable = {}) {
     cancel_job: () => true,
     chat_send: () => {
       job += 1;
-      return { jobId: `job-${job}`, route: "cloud", reason: "policy auto", model: "mistral-small3.2:24b", budgetWarning: null, droppedTurns: 0, droppedImages: 0 };
+      return chatStarted({ jobId: `job-${job}` });
     },
     ...more,
   });
@@ -87,7 +70,7 @@ describe("chat panel", () => {
     act(() => ipc.send(events, { kind: "finished", summary: summary() }));
     expect(answer).toHaveAttribute("data-status", "done");
     const meta = within(answer).getByTestId("chat-answer-meta");
-    expect(meta).toHaveTextContent("Cloud: policy auto, key present");
+    expect(meta).toHaveTextContent("Cloud: auto: the cloud is available");
     expect(meta).toHaveTextContent("12 in / 5 out tokens");
     expect(meta).toHaveTextContent("€0.0012");
     expect(meta).toHaveTextContent("first token after 340 ms");
@@ -120,7 +103,7 @@ describe("chat panel", () => {
 
   it("says what was left out of a long conversation to fit the model's context", async () => {
     const ipc = backend({
-      chat_send: () => ({ jobId: "j", route: "cloud", reason: "r", model: "mistral-small3.2:24b", budgetWarning: null, droppedTurns: 3, droppedImages: 2 }),
+      chat_send: () => chatStarted({ jobId: "j", droppedTurns: 3, droppedImages: 2 }),
     });
     await ready();
     const { events } = await ask(ipc, "And now?");
@@ -202,7 +185,7 @@ describe("chat panel", () => {
     await ask(ipc, "Quick");
     await userEvent.click(screen.getByTestId("chat-stop"));
     expect(ipc.callsTo("cancel_job")).toEqual([]);
-    await act(async () => release({ jobId: "late", route: "local", reason: "r", model: "m", budgetWarning: null, droppedTurns: 0, droppedImages: 0 }));
+    await act(async () => release(chatStarted({ jobId: "late", route: "local", reason: { kind: "policyLocal" }, model: "m" })));
     await waitFor(() => expect(ipc.callsTo("cancel_job")).toEqual([{ jobId: "late" }]));
   });
 
@@ -353,6 +336,145 @@ describe("chat panel", () => {
     expect(ipc.callsTo("conversation_delete")).toEqual([{ id: "c-1" }]);
     await waitFor(() => expect(screen.queryByTestId("chat-conversation")).toBeNull());
     expect(screen.queryByTestId("chat-answer")).toBeNull();
+  });
+});
+
+describe("conversations for long work", () => {
+  const finish = (ipc: ReturnType<typeof backend>, events: Channel<ChatStreamEvent>, text: string, cost = 1_200_000) =>
+    act(() => {
+      ipc.send(events, { kind: "text", text });
+      ipc.send(events, { kind: "finished", summary: summary({ costNanos: cost }) });
+    });
+
+  it("starts with the settings' defaults and sends the conversation's own prompt and sampling", async () => {
+    const ipc = backend({
+      settings_get: () =>
+        settingsView({ key: "stored", history: true, chatDefaults: { systemPrompt: "Answer in French.", temperature: 0.3, maxTokens: 500 } }),
+    });
+    await ready();
+    await waitFor(() => expect(screen.getByTestId("chat-system-prompt")).toHaveValue("Answer in French."));
+    const first = await ask(ipc, "Bonjour");
+    expect(first.input.turns).toEqual([
+      { role: "system", text: "Answer in French.", images: [] },
+      { role: "user", text: "Bonjour", images: [] },
+    ]);
+    expect(first.input).toMatchObject({ temperature: 0.3, maxTokens: 500 });
+    finish(ipc, first.events, "Salut");
+    await settle();
+
+    // This conversation's own: a new prompt, the model's temperature, a bad length refused.
+    await userEvent.click(screen.getByText("Instructions and sampling (set for this conversation)"));
+    await userEvent.clear(screen.getByTestId("chat-system-prompt"));
+    await userEvent.type(screen.getByTestId("chat-system-prompt"), "Be brief.");
+    await userEvent.clear(screen.getByTestId("chat-temperature"));
+    await userEvent.clear(screen.getByTestId("chat-max-tokens"));
+    await userEvent.type(screen.getByTestId("chat-max-tokens"), "0{Enter}");
+    expect(screen.getByTestId("chat-sampling-error")).toHaveTextContent("at least 1");
+    await userEvent.clear(screen.getByTestId("chat-max-tokens"));
+    await userEvent.type(screen.getByTestId("chat-max-tokens"), "1 000{Enter}");
+    expect(screen.queryByTestId("chat-sampling-error")).toBeNull();
+    const saved = ipc.callsTo("conversation_save").at(-1)?.conversation as Conversation;
+    expect(saved.settings).toEqual({ systemPrompt: "Be brief.", temperature: null, maxTokens: 1000 });
+
+    const second = await ask(ipc, "Encore");
+    expect(second.input.turns[0]).toEqual({ role: "system", text: "Be brief.", images: [] });
+    expect(second.input).toMatchObject({ temperature: null, maxTokens: 1000 });
+  });
+
+  it("copies an answer and a code block", async () => {
+    const user = userEvent.setup();
+    const ipc = backend();
+    await ready();
+    const { events } = await ask(ipc, "Code?");
+    finish(ipc, events, "Here:\n\n```sh\nls -la\n```\n");
+    await user.click(screen.getByTestId("chat-copy"));
+    expect(await navigator.clipboard.readText()).toBe("Here:\n\n```sh\nls -la\n```\n");
+    expect(screen.getByTestId("chat-copy")).toHaveTextContent("Copied");
+    await user.click(screen.getByTestId("md-code-copy"));
+    expect(await navigator.clipboard.readText()).toBe("ls -la\n");
+  });
+
+  it("shows what the conversation cost so far", async () => {
+    const ipc = backend();
+    await ready();
+    expect(screen.queryByTestId("chat-cost")).toBeNull();
+    const one = await ask(ipc, "One");
+    finish(ipc, one.events, "1", 1_200_000);
+    expect(screen.getByTestId("chat-cost")).toHaveTextContent("This conversation: €0.0012 over 1 answer");
+    await settle();
+    const two = await ask(ipc, "Two");
+    finish(ipc, two.events, "2", 3_000_000);
+    expect(screen.getByTestId("chat-cost")).toHaveTextContent("€0.0042 over 2 answers");
+  });
+
+  it("renames a conversation and keeps the new title", async () => {
+    const ipc = backend();
+    await ready();
+    const { events } = await ask(ipc, "Budget question");
+    finish(ipc, events, "Answer");
+    await settle();
+    await userEvent.click(screen.getByRole("button", { name: "Rename “Budget question”" }));
+    const input = screen.getByTestId("chat-rename-input");
+    await userEvent.clear(input);
+    await userEvent.type(input, "  Q4   budget {Enter}");
+    await waitFor(() => expect(screen.getByTestId("chat-conversation")).toHaveTextContent("Q4 budget"));
+    const saved = ipc.callsTo("conversation_save").at(-1)?.conversation as Conversation;
+    expect(saved.title).toBe("Q4 budget");
+    // Escape leaves the title as it was.
+    await userEvent.click(screen.getByRole("button", { name: "Rename “Q4 budget”" }));
+    await userEvent.type(screen.getByTestId("chat-rename-input"), "oops{Escape}");
+    expect(screen.getByTestId("chat-conversation")).toHaveTextContent("Q4 budget");
+  });
+
+  it("searches every conversation, stored or only in this window", async () => {
+    const ipc = backend({
+      conversations_list: () => [{ id: "c-1", title: "Old talk", model: "m", updatedAt: "2026-11-01T10:00:00Z" }],
+      conversations_search: ({ query }) =>
+        query === "électricité"
+          ? [{ id: "c-1", title: "Old talk", model: "m", updatedAt: "2026-11-01T10:00:00Z", snippet: "…la facture d'Électricité…" }]
+          : [],
+    });
+    await ready();
+    const { events } = await ask(ipc, "Electricite en avril");
+    finish(ipc, events, "Rien");
+    await settle();
+    await userEvent.type(screen.getByTestId("chat-search"), "électricité");
+    await waitFor(() => expect(screen.getAllByTestId("chat-snippet")).toHaveLength(1));
+    expect(ipc.callsTo("conversations_search").at(-1)).toEqual({ query: "électricité" });
+    const shown = screen.getAllByTestId("chat-conversation").map((b) => b.textContent);
+    expect(shown).toEqual(["Electricite en avril", "Old talk…la facture d'Électricité…"]);
+    await userEvent.clear(screen.getByTestId("chat-search"));
+    await userEvent.type(screen.getByTestId("chat-search"), "nowhere");
+    expect(await screen.findByTestId("chat-search-none")).toHaveTextContent("No conversation has all these words.");
+    await userEvent.clear(screen.getByTestId("chat-search"));
+    await waitFor(() => expect(screen.getAllByTestId("chat-conversation")).toHaveLength(2));
+  });
+
+  it("exports the conversation as Markdown in the user's words, and as JSON", async () => {
+    const ipc = backend({ "plugin:dialog|save": () => "/out/budget.md", conversation_export: () => null });
+    await ready();
+    const { events } = await ask(ipc, "Budget?");
+    finish(ipc, events, "**42 €**");
+    await settle();
+    await userEvent.click(screen.getByTestId("chat-export-md"));
+    await waitFor(() => expect(ipc.callsTo("conversation_export")).toHaveLength(1));
+    const dialog = ipc.callsTo("plugin:dialog|save")[0].options as { defaultPath: string };
+    expect(dialog.defaultPath).toBe("budget.md");
+    const md = ipc.callsTo("conversation_export")[0] as { path: string; content: { format: string; text: string } };
+    expect(md.path).toBe("/out/budget.md");
+    expect(md.content.format).toBe("markdown");
+    expect(md.content.text).toContain("# Budget?");
+    expect(md.content.text).toContain("## You\n\nBudget?");
+    expect(md.content.text).toContain("## Answer\n\n**42 €**");
+    expect(md.content.text).toContain("€0.0012");
+    expect(await screen.findByText("Conversation saved to /out/budget.md")).toBeInTheDocument();
+
+    ipc.on({ "plugin:dialog|save": () => "/out/budget.json" });
+    await userEvent.click(screen.getByTestId("chat-export-json"));
+    await waitFor(() => expect(ipc.callsTo("conversation_export")).toHaveLength(2));
+    const json = ipc.callsTo("conversation_export")[1] as { content: { format: string; conversation: Conversation } };
+    expect(json.content.format).toBe("json");
+    expect(json.content.conversation.turns.map((t) => t.text)).toEqual(["Budget?", "**42 €**"]);
   });
 });
 

@@ -1,22 +1,30 @@
 // The chat panel: conversations on the left, the answer streaming on the
-// right, the model, route and confidential switch above, the box below.
+// right, the model, route, confidential switch and the conversation's own
+// sampling above, what it cost so far and its exports in the header, the box
+// below.
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { PolicyChoice } from "../../bindings";
 import { ErrorBanner } from "../../components/ErrorBanner";
-import { useT } from "../../i18n";
+import { Outcome } from "../../components/Outcome";
+import { formatCost } from "../../format";
+import { useI18n } from "../../i18n";
 import { call, commands } from "../../ipc";
 import { keyUsable } from "../../keyStatus";
+import { useExport } from "../../useExport";
 import { useLoad } from "../../useLoad";
 import { usePanelActive } from "../active";
 import { TurnView } from "./Answer";
 import { ChatOptions } from "./ChatOptions";
 import { Composer } from "./Composer";
 import { canSee, chatModels, defaultModel } from "./models";
+import { conversationCost, exportName, toMarkdown, toStored } from "./conversation";
+import { SamplingForm } from "./SamplingForm";
+import { Sidebar } from "./Sidebar";
 import { useChat } from "./useChat";
 import "./chat.css";
 
 export function ChatPanel() {
-  const t = useT();
+  const { t, lang } = useI18n();
   const active = usePanelActive();
   const catalog = useLoad(() => call(commands.catalogList()));
   const settings = useLoad(() => call(commands.settingsGet()));
@@ -37,6 +45,12 @@ export function ChatPanel() {
     setModel(defaultModel(models, wanted));
     if (s) setPolicy(s.policy);
   }, [catalog.loading, settings.loading, settings.data, models]);
+
+  const { applyDefaults } = chat;
+  const defaults = settings.data?.chatDefaults;
+  useEffect(() => {
+    if (defaults) applyDefaults(defaults);
+  }, [defaults, applyDefaults]);
 
   const { busy, stop } = chat;
   useEffect(() => {
@@ -62,6 +76,28 @@ export function ChatPanel() {
   const options = { model, policy, confidential };
   const historyOff = settings.data !== null && !settings.data.history;
 
+  const exported = useExport();
+  const exportAs = (format: "markdown" | "json") => {
+    const c = chat.conv;
+    const ext = format === "markdown" ? "md" : "json";
+    return exported.exportTo(
+      {
+        title: t("chat.exportTitle"),
+        defaultPath: exportName(c, ext),
+        filters: [{ name: format === "markdown" ? "Markdown" : "JSON", extensions: [ext] }],
+      },
+      (path) =>
+        call(
+          commands.conversationExport(
+            path,
+            format === "markdown" ? { format, text: toMarkdown(c, t, lang) } : { format, conversation: toStored(c) },
+          ),
+        ),
+      (path) => t("chat.exported", { path }),
+    );
+  };
+  const cost = conversationCost(turns);
+
   const open = async (id: string) => {
     const c = await chat.select(id);
     if (c && c.model && [...models.cloud, ...models.local].some((r) => r.id === c.model)) setModel(c.model);
@@ -69,51 +105,35 @@ export function ChatPanel() {
 
   return (
     <section className="panel chat-panel" aria-label={t("chat.title")}>
-      <aside className="chat-sidebar" aria-label={t("chat.conversations")}>
-        <button
-          type="button"
-          className="button button-primary"
-          data-testid="chat-new"
-          onClick={chat.newConversation}
-          disabled={busy}
-        >
-          {t("chat.new")}
-        </button>
-        <ul className="chat-conversations" data-testid="chat-conversations">
-          {chat.list.map((m) => (
-            <li key={m.id} className="chat-conversation" aria-current={m.id === chat.conv.id ? "true" : undefined}>
-              <button
-                type="button"
-                className="chat-conversation-open"
-                data-testid="chat-conversation"
-                disabled={busy && m.id !== chat.conv.id}
-                onClick={() => void open(m.id)}
-              >
-                {m.title || t("chat.untitled")}
-              </button>
-              <button
-                type="button"
-                className="icon-button"
-                data-testid="chat-conversation-delete"
-                aria-label={t("chat.delete", { title: m.title || t("chat.untitled") })}
-                title={t("chat.delete", { title: m.title || t("chat.untitled") })}
-                onClick={() => void chat.remove(m.id)}
-              >
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-        {chat.list.length === 0 && <p className="muted chat-small">{t("chat.noConversations")}</p>}
-        {historyOff && (
-          <p className="chat-history-off muted chat-small" data-testid="chat-history-off">
-            {t("chat.historyOff")}
-          </p>
-        )}
-      </aside>
+      <Sidebar
+        list={chat.list}
+        currentId={chat.conv.id}
+        busy={busy}
+        historyOff={historyOff}
+        onNew={chat.newConversation}
+        onOpen={(id) => void open(id)}
+        onRename={chat.rename}
+        onDelete={(id) => void chat.remove(id)}
+        search={chat.search}
+      />
       <div className="chat-main">
-        <header className="panel-header">
+        <header className="panel-header chat-header">
           <h1>{t("chat.title")}</h1>
+          {cost.answers > 0 && (
+            <span className="muted chat-cost" data-testid="chat-cost">
+              {cost.answers === 1
+                ? t("chat.costOne", { cost: formatCost(cost.nanos, lang) })
+                : t("chat.cost", { cost: formatCost(cost.nanos, lang), count: cost.answers })}
+            </span>
+          )}
+          <span className="actions">
+            <button type="button" className="button" data-testid="chat-export-md" disabled={turns.length === 0 || busy} onClick={() => void exportAs("markdown")}>
+              {t("chat.exportMarkdown")}
+            </button>
+            <button type="button" className="button" data-testid="chat-export-json" disabled={turns.length === 0 || busy} onClick={() => void exportAs("json")}>
+              {t("chat.exportJson")}
+            </button>
+          </span>
         </header>
         <ChatOptions
           models={models}
@@ -125,6 +145,8 @@ export function ChatPanel() {
           onConfidential={setConfidential}
           disabled={busy}
         />
+        <SamplingForm settings={chat.conv.settings} disabled={busy} onChange={chat.setSettings} />
+        <Outcome message={exported.message} error={exported.error} errorTestId="chat-export-error" />
         {catalog.error && <ErrorBanner error={catalog.error} onRetry={() => void catalog.reload()} />}
         {chat.notice && (
           <div className="banner banner-error" role="alert" data-testid="chat-notice">

@@ -1,70 +1,26 @@
 // The chat's state: the conversations of this session and the stored ones,
 // the answer being streamed, and what sending, stopping and regenerating do.
 // Conversations live in a ref (so that stream events and the save after
-// `finished` see the latest turns at once) and a counter re-renders.
+// `finished` see the latest turns at once) and a counter re-renders. What a
+// conversation means (its file, its request, its words) is conversation.ts.
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
-import type {
-  AnswerSummary,
-  ChatStreamEvent,
-  ChatTurn,
-  Conversation,
-  ConversationMeta,
-  LoadStageName,
-  PolicyChoice,
-  RouteName,
-  StoredTurn,
-} from "../../bindings";
-import { call, channel, commands, toIpcError, type IpcError, type IpcErrorCode } from "../../ipc";
-
-/** `answer`: the answer itself ended badly (status failed/cut), with the backend's words. */
-export interface TurnError {
-  code: IpcErrorCode | "answer";
-  message: string;
-}
-
-export interface Plan {
-  route: RouteName;
-  reason: string;
-  model: string;
-}
-
-export interface Turn {
-  key: string;
-  role: "user" | "assistant";
-  text: string;
-  reasoning: string;
-  images: string[];
-  summary: AnswerSummary | null;
-  plan: Plan | null;
-  rerouted: boolean;
-  /** The cold local model this answer waited for: its load, as it went. */
-  load: LoadState | null;
-  budgetWarning: string | null;
-  /** What was left out of the history to fit the model's context. */
-  fitted?: Fitted | null;
-  error: TurnError | null;
-  streaming: boolean;
-}
-
-export interface Fitted {
-  droppedTurns: number;
-  droppedImages: number;
-}
-
-export interface LoadState {
-  stage: LoadStageName;
-  done: number;
-  total: number;
-  elapsedMs: number;
-}
-
-export interface Conv {
-  id: string;
-  title: string;
-  model: string;
-  updatedAt: string;
-  turns: Turn[];
-}
+import type { ChatStreamEvent, ConversationHit, ConversationMeta, ConversationSettings, PolicyChoice } from "../../bindings";
+import { call, channel, commands, toIpcError, type IpcError } from "../../ipc";
+import {
+  MAX_TITLE_CHARS,
+  NO_SETTINGS,
+  blankTurn,
+  emptyConv,
+  errorOfSummary,
+  fromStored,
+  hasWords,
+  searchWords,
+  titleOf,
+  toStored,
+  toWire,
+  type Conv,
+  type Turn,
+} from "./conversation";
 
 export interface SendOptions {
   model: string;
@@ -79,86 +35,6 @@ interface Job {
   stop: boolean;
 }
 
-export function newId(): string {
-  const c = globalThis.crypto;
-  if (c && typeof c.randomUUID === "function") return c.randomUUID();
-  return "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g, (ch) => {
-    const r = Math.floor(Math.random() * 16);
-    return (ch === "x" ? r : (r & 3) | 8).toString(16);
-  });
-}
-
-function blankTurn(role: Turn["role"]): Turn {
-  return {
-    key: newId(),
-    role,
-    text: "",
-    reasoning: "",
-    images: [],
-    summary: null,
-    plan: null,
-    rerouted: false,
-    load: null,
-    budgetWarning: null,
-    error: null,
-    streaming: false,
-  };
-}
-
-function emptyConv(): Conv {
-  return { id: newId(), title: "", model: "", updatedAt: new Date().toISOString(), turns: [] };
-}
-
-const TITLE_CHARS = 60;
-
-export function titleOf(turns: readonly Turn[]): string {
-  const first = turns.find((t) => t.role === "user" && t.text.trim() !== "");
-  const text = first?.text.trim().replace(/\s+/g, " ") ?? "";
-  return text.length > TITLE_CHARS ? `${text.slice(0, TITLE_CHARS - 1)}…` : text;
-}
-
-/** What the model is sent: what was said, without answers that never came. */
-export function toWire(turns: readonly Turn[]): ChatTurn[] {
-  return turns
-    .filter((t) => t.role === "user" || t.text !== "")
-    .map((t) => ({ role: t.role, text: t.text, images: t.images }));
-}
-
-function errorOfSummary(s: AnswerSummary): TurnError | null {
-  if (s.status === "done" || s.status === "cancelled") return null;
-  // The back end's category when it gave one (rate limited, offline…), so
-  // the headline is in the user's language; the message keeps the detail.
-  return { code: s.errorCode ?? "answer", message: s.error ?? s.status };
-}
-
-function toStored(t: Turn): StoredTurn {
-  return {
-    role: t.role,
-    text: t.text,
-    reasoning: t.reasoning === "" ? null : t.reasoning,
-    images: t.images,
-    summary: t.summary,
-  };
-}
-
-export function fromStored(c: Conversation): Conv {
-  return {
-    id: c.id,
-    title: c.title,
-    model: c.model,
-    updatedAt: c.updatedAt,
-    turns: c.turns.map((s) => ({
-      ...blankTurn(s.role === "assistant" ? "assistant" : "user"),
-      text: s.text,
-      reasoning: s.reasoning ?? "",
-      images: s.images ?? [],
-      summary: s.summary ?? null,
-      plan: s.summary ? { route: s.summary.route, reason: s.summary.reason, model: s.summary.model } : null,
-      error: s.summary ? errorOfSummary(s.summary) : null,
-    })),
-  };
-}
-
 export function useChat() {
   const store = useRef<Map<string, Conv>>(new Map());
   const [currentId, setCurrentId] = useState<string>(() => {
@@ -171,6 +47,8 @@ export function useChat() {
   const [notice, setNotice] = useState<IpcError | null>(null);
   const [busy, setBusy] = useState(false);
   const job = useRef<Job | null>(null);
+  // The settings' defaults for new conversations, once Settings answered.
+  const defaults = useRef<ConversationSettings>(NO_SETTINGS);
 
   useEffect(() => {
     call(commands.conversationsList())
@@ -204,15 +82,8 @@ export function useChat() {
   const save = useCallback(async (convId: string) => {
     const c = store.current.get(convId);
     if (!c || c.turns.length === 0) return;
-    const conversation: Conversation = {
-      id: c.id,
-      title: c.title,
-      model: c.model,
-      updatedAt: c.updatedAt,
-      turns: c.turns.filter((t) => !t.streaming).map(toStored),
-    };
     try {
-      const written = await call(commands.conversationSave(conversation));
+      const written = await call(commands.conversationSave(toStored(c)));
       if (written) {
         const meta: ConversationMeta = { id: c.id, title: c.title, model: c.model, updatedAt: c.updatedAt };
         setStored((list) => [meta, ...list.filter((m) => m.id !== c.id)]);
@@ -281,16 +152,17 @@ export function useChat() {
       job.current = { convId, key: answer.key, jobId: null, stop: false };
       setBusy(true);
       const events = channel<ChatStreamEvent>((ev) => onEvent(convId, answer.key, ev));
+      const settings = store.current.get(convId)?.settings ?? NO_SETTINGS;
       try {
         const started = await call(
           commands.chatSend(
             {
               model: opts.model,
-              turns: toWire(history),
+              turns: toWire(history, settings.systemPrompt),
               policy: opts.policy,
               confidential: opts.confidential,
-              maxTokens: null,
-              temperature: null,
+              maxTokens: settings.maxTokens,
+              temperature: settings.temperature,
             },
             events,
           ),
@@ -340,27 +212,77 @@ export function useChat() {
 
   const newConversation = () => {
     if (conv.turns.length === 0) return;
-    const c = emptyConv();
+    const c = emptyConv(defaults.current);
     store.current.set(c.id, c);
     setCurrentId(c.id);
   };
 
-  /** Opens a conversation; returns it (loaded from disk when needed) or null. */
-  const select = async (id: string): Promise<Conv | null> => {
+  /** The settings' defaults: new conversations start with them, and so does an empty one. */
+  const applyDefaults = useCallback(
+    (d: ConversationSettings) => {
+      defaults.current = d;
+      for (const c of store.current.values()) {
+        if (c.turns.length === 0) update(c.id, (x) => ({ ...x, settings: { ...d } }));
+      }
+    },
+    [update],
+  );
+
+  /** This conversation's system prompt and sampling, kept with it. */
+  const setSettings = (settings: ConversationSettings) => {
+    update(conv.id, (c) => ({ ...c, settings }));
+    void save(conv.id);
+  };
+
+  /** A conversation of this window, or the stored one loaded into it. */
+  const load = async (id: string): Promise<Conv | null> => {
     const known = store.current.get(id);
-    if (known) {
-      setCurrentId(id);
-      return known;
-    }
+    if (known) return known;
     try {
       const c = fromStored(await call(commands.conversationGet(id)));
       store.current.set(c.id, c);
-      setCurrentId(c.id);
       return c;
     } catch (e) {
       setNotice(toIpcError(e));
       return null;
     }
+  };
+
+  /** Gives a conversation the user's own title (kept, like the rest of it, when history is on). */
+  const rename = async (id: string, title: string) => {
+    const clean = title.trim().replace(/\s+/g, " ").slice(0, MAX_TITLE_CHARS);
+    if (clean === "" || !(await load(id))) return;
+    update(id, (c) => ({ ...c, title: clean }));
+    setStored((list) => list.map((m) => (m.id === id ? { ...m, title: clean } : m)));
+    await save(id);
+  };
+
+  /**
+   * The conversations with every word of `query`: the stored ones, searched
+   * by the back end, and this window's (their latest words, stored or not).
+   */
+  const search = async (query: string): Promise<ConversationHit[]> => {
+    const words = searchWords(query);
+    if (words.length === 0) return [];
+    const found = new Map<string, ConversationHit>();
+    try {
+      for (const h of await call(commands.conversationsSearch(query))) found.set(h.id, h);
+    } catch (e) {
+      setNotice(toIpcError(e));
+    }
+    for (const c of store.current.values()) {
+      if (c.turns.length > 0 && !found.has(c.id) && hasWords(c, words)) {
+        found.set(c.id, { id: c.id, title: c.title, model: c.model, updatedAt: c.updatedAt, snippet: "" });
+      }
+    }
+    return [...found.values()].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  };
+
+  /** Opens a conversation; returns it (loaded from disk when needed) or null. */
+  const select = async (id: string): Promise<Conv | null> => {
+    const c = await load(id);
+    if (c) setCurrentId(c.id);
+    return c;
   };
 
   const remove = async (id: string) => {
@@ -374,7 +296,7 @@ export function useChat() {
     store.current.delete(id);
     setStored((list) => list.filter((m) => m.id !== id));
     if (id === currentId) {
-      const c = emptyConv();
+      const c = emptyConv(defaults.current);
       store.current.set(c.id, c);
       setCurrentId(c.id);
     } else {
@@ -399,7 +321,11 @@ export function useChat() {
     stop,
     regenerate,
     newConversation,
+    applyDefaults,
+    setSettings,
     select,
+    rename,
+    search,
     remove,
   };
 }

@@ -10,7 +10,11 @@ export function HotFolder() {
   let status = "";
   if (last?.kind === "started") status = t("meetings.hot.started", { file: last.file });
   else if (last?.kind === "done") status = t("meetings.hot.done", { file: last.file });
-  else if (last?.kind === "failed") status = t("meetings.hot.failed", { file: last.file, error: last.error });
+  else if (last?.kind === "failed") {
+    const headline = t(`errors.${last.error.code}`);
+    const error = last.error.message && last.error.message !== headline ? `${headline} (${last.error.message})` : headline;
+    status = t("meetings.hot.failed", { file: last.file, error });
+  }
   else if (hot.watching) status = t("meetings.hot.watching", { pending: hot.pending });
   return (
     <div className="meetings-hot-folder inline" data-testid="meetings-hot-folder">

@@ -9,7 +9,8 @@ import { renderWithApp } from "../../test/render";
 import { drop, dropFiles, notes, resetWindow } from "../../test/window";
 import { PanelActiveContext } from "../active";
 import { clock } from "./files";
-import { findAll, fold } from "./TranscriptPane";
+import { fold } from "../../text";
+import { findAll } from "./TranscriptPane";
 import { MeetingsPanel } from "./MeetingsPanel";
 
 // The window's drag and drop and the notification plugin, as the panel sees them.
@@ -32,7 +33,7 @@ function backend(more: HandlerTable = {}) {
     cancel_job: () => true,
     transcribe_start: () => {
       job += 1;
-      return { jobId: `t-${job}`, route: "local", reason: "confidential", model: "whisper-base" };
+      return { jobId: `t-${job}`, route: "local", reason: { kind: "confidential" }, model: "whisper-base" };
     },
     transcript_export: () => null,
     ...more,
@@ -148,7 +149,7 @@ describe("meetings panel", () => {
       transcribe_start: () => {
         n += 1;
         if (n === 1) throw appError("no_local_model", "no speech model is provisioned");
-        return { jobId: "t-2", route: "cloud", reason: "auto", model: "whisper-large-v3" };
+        return { jobId: "t-2", route: "cloud", reason: { kind: "autoCloud" }, model: "whisper-large-v3" };
       },
     });
     await mount();
@@ -215,6 +216,13 @@ describe("meetings panel", () => {
     const watch = channelArg<{ kind: string }>(ipc.callsTo("hot_folder_watch")[0], "onEvent");
     act(() => ipc.send(watch, { kind: "done", file: "call.m4a", outputs: ["/home/me/Recordings/call.txt"] } as { kind: string }));
     expect(screen.getByTestId("meetings-hot-status")).toHaveTextContent("call.m4a transcribed");
+    // A failure is worded by its code, in the window's language, with the back end's detail.
+    act(() =>
+      ipc.send(watch, { kind: "failed", file: "bad.m4a", error: { code: "bad_input", message: "bad.m4a: not audio" } } as { kind: string }),
+    );
+    const status = screen.getByTestId("meetings-hot-status").textContent ?? "";
+    expect(status).toMatch(/^bad\.m4a failed: .+ \(bad\.m4a: not audio\)$/);
+    expect(status).not.toContain("errors.");
 
     await userEvent.click(screen.getByTestId("meetings-hot-choose"));
     await waitFor(() => expect(hot).toHaveTextContent("/home/me/Calls"));

@@ -6,6 +6,7 @@ import { open } from "@tauri-apps/plugin-dialog";
 import type { PolicyChoice } from "../../bindings";
 import { formatCost } from "../../format";
 import { useI18n, type Key } from "../../i18n";
+import { routeReason } from "../../reasons";
 import { baseName, byExtension, clock, notify, NOTIFY_AFTER_MS, useFileDrop } from "./files";
 import { HotFolder } from "./HotFolder";
 import { TranscriptPane } from "./TranscriptPane";
@@ -159,7 +160,7 @@ function Item({ item, lang, selected, onSelect, onCancel, onRetry, onRemove }: I
           {t(`meetings.status.${item.status}`)}
         </span>
         {item.route && (
-          <span className="muted meetings-small" title={item.reason ?? undefined} data-testid="meetings-route-used">
+          <span className="muted meetings-small" title={item.reason ? routeReason(t, item.reason) : undefined} data-testid="meetings-route-used">
             {t(`chat.route.${item.route}`)}
             {item.model ? ` · ${item.model}` : ""}
           </span>

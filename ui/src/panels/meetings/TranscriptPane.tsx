@@ -7,20 +7,11 @@ import { useT } from "../../i18n";
 import { call, commands } from "../../ipc";
 import { useExport } from "../../useExport";
 import { clock, stem } from "./files";
+import { fold } from "../../text";
 import type { QueueItem } from "./useQueue";
 
 export const EXPORT_FORMATS = ["txt", "srt", "vtt", "json", "docx"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-/** Lower case without accents, one character for one (so indexes match the original). */
-export function fold(s: string): string {
-  let out = "";
-  for (const c of s.split("")) {
-    const f = c.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-    out += f.length === 1 ? f : c;
-  }
-  return out;
-}
 
 /** Where `query` occurs in `text`, ignoring case and accents: [start, end) pairs. */
 export function findAll(text: string, query: string): [number, number][] {

@@ -1,6 +1,6 @@
 // The meetings queue: recordings are transcribed one at a time, in the
 // order they came; each keeps its progress, route, cost and transcript.
-import type { PolicyChoice, RouteName, SegmentView, TranscribeEvent, TranscriptView } from "../../bindings";
+import type { PolicyChoice, RouteName, RouteWhy, SegmentView, TranscribeEvent, TranscriptView } from "../../bindings";
 import { call, commands } from "../../ipc";
 import { newJob, useJobQueue, type JobItem, type JobKind, type JobStatus } from "../../jobs/useJobQueue";
 
@@ -19,7 +19,7 @@ export interface QueueItem extends JobItem<TranscribeOptions> {
   /** The segments so far (while running), then the transcript's. */
   segments: SegmentView[];
   route: RouteName | null;
-  reason: string | null;
+  reason: RouteWhy | null;
   model: string | null;
   costNanos: number | null;
   transcript: TranscriptView | null;

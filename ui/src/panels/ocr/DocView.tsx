@@ -1,6 +1,7 @@
 // One document: its pages as thumbnails with their state, the selected page
 // beside its markdown (or the whole document's), Copy and Export.
 import { useState } from "react";
+import { copyText } from "../../clipboard";
 import { Outcome } from "../../components/Outcome";
 import { formatCost } from "../../format";
 import { useI18n } from "../../i18n";
@@ -32,7 +33,7 @@ export function DocView({ doc, onConfirm }: { doc: OcrDoc; onConfirm: () => void
   const copy = async () => {
     setError(null);
     try {
-      await navigator.clipboard.writeText(text);
+      await copyText(text);
       setMessage(t("ocr.copied"));
     } catch (e) {
       setMessage(null);
@@ -96,7 +97,6 @@ export function DocView({ doc, onConfirm }: { doc: OcrDoc; onConfirm: () => void
                 className="ocr-page"
                 data-testid="ocr-page"
                 aria-pressed={page === n}
-                aria-label={t("ocr.pageLabel", { page: n })}
                 onClick={() => setPage(n)}
               >
                 {doc.thumbnails[n] ? (
@@ -104,7 +104,12 @@ export function DocView({ doc, onConfirm }: { doc: OcrDoc; onConfirm: () => void
                 ) : (
                   <span className="ocr-thumb ocr-thumb-empty" aria-hidden="true" />
                 )}
-                <span className="ocr-page-number">{n}</span>
+                {/* Named by what it shows ("Page 1 done"): a name that differs
+                    from the visible text fails those who speak to click. */}
+                <span className="ocr-page-number">
+                  <span className="visually-hidden">{t("ocr.pageWord")}</span> {n}
+                </span>
+                {state && " "}
                 {state && <span className={`badge ${PAGE_BADGE[state] ?? ""}`}>{stateText(state)}</span>}
               </button>
             );

@@ -131,7 +131,7 @@ describe("OCR panel", () => {
     expect(within(table).getAllByRole("cell").map((c) => c.textContent)).toEqual(["Tea", "3 €"]);
     expect(preview).toHaveTextContent(PAGE2);
 
-    await userEvent.click(screen.getByRole("button", { name: "Page 2" }));
+    await userEvent.click(screen.getByRole("button", { name: /^Page 2\b/ }));
     expect(preview).toHaveTextContent(PAGE2);
     expect(preview).not.toHaveTextContent("Invoice 42");
     expect(screen.getByRole("img", { name: "Page 2" })).toHaveAttribute("src", PNG2);
@@ -148,7 +148,7 @@ describe("OCR panel", () => {
     fireEvent.click(screen.getByTestId("ocr-copy"));
     await waitFor(() => expect(writeText).toHaveBeenCalledWith(MARKDOWN));
     expect(await screen.findByText("Copied to the clipboard.")).toBeInTheDocument();
-    fireEvent.click(screen.getByRole("button", { name: "Page 1" }));
+    fireEvent.click(screen.getByRole("button", { name: /^Page 1\b/ }));
     fireEvent.click(screen.getByTestId("ocr-copy"));
     await waitFor(() => expect(writeText).toHaveBeenLastCalledWith(PAGE1));
 

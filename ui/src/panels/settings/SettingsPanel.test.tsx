@@ -217,6 +217,23 @@ describe("diff", () => {
   });
 });
 
+describe("chat defaults", () => {
+  it("shows them and saves a new prompt, a decimal comma and an emptied length", async () => {
+    const ipc = backend(settingsView({ chatDefaults: { systemPrompt: null, temperature: null, maxTokens: 800 } }));
+    renderWithApp(<SettingsPanel />);
+    expect(await screen.findByTestId("settings-max-tokens")).toHaveValue("800");
+    await userEvent.type(screen.getByTestId("settings-system-prompt"), "Line one{Enter}  line two");
+    await userEvent.type(screen.getByTestId("settings-temperature"), "0,7");
+    await userEvent.clear(screen.getByTestId("settings-max-tokens"));
+    await userEvent.click(screen.getByTestId("settings-save"));
+    await waitFor(() => expect(ipc.callsTo("settings_update")).toHaveLength(1));
+    const patch = ipc.callsTo("settings_update")[0].patch as Record<string, unknown>;
+    const sent = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
+    // The prompt as typed, its line break and spaces kept.
+    expect(sent).toEqual({ systemPrompt: "Line one\n  line two", temperature: "0.7", maxTokens: "" });
+  });
+});
+
 describe("settings changed by another program", () => {
   async function watched(view: SettingsView = settingsView()) {
     const ipc = backend(view);

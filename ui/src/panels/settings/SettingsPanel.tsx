@@ -14,9 +14,12 @@ import { call, commands, toIpcError, type IpcError } from "../../ipc";
 import { useTheme, type ThemeChoice } from "../../theme";
 import { useLoad } from "../../useLoad";
 import { ApiKeyField } from "./ApiKeyField";
-import { CheckRow, SelectRow, TextRow } from "./fields";
+import { CheckRow, SelectRow, TextAreaRow, TextRow } from "./fields";
 import { diff, fromView, rebase, type Draft, type LanguageChoice } from "./form";
 import { POLICIES } from "../../components/RouteSelect";
+
+/** The settings' limit (llmaas_config::MAX_SYSTEM_PROMPT_CHARS). */
+const SYSTEM_PROMPT_MAX = 16_000;
 
 export function SettingsPanel() {
   const { t, setPreference } = useI18n();
@@ -206,6 +209,21 @@ export function SettingsPanel() {
           <TextRow label={t("settings.tokensPerHour")} testId="settings-tokens-hour" inputMode="numeric" value={draft.outputTokensPerHour} onChange={set("outputTokensPerHour")} hint={t("settings.limitHint")} />
           <TextRow label={t("settings.tokensPerDay")} testId="settings-tokens-day" inputMode="numeric" value={draft.outputTokensPerDay} onChange={set("outputTokensPerDay")} hint={t("settings.limitHint")} />
           <TextRow label={t("settings.project")} testId="settings-project" value={draft.project} onChange={set("project")} />
+        </fieldset>
+
+        <fieldset className="card form-grid">
+          <legend className="visually-hidden">{t("settings.section.chat")}</legend>
+          <h2 className="full">{t("settings.section.chat")}</h2>
+          <TextAreaRow
+            label={t("settings.systemPrompt")}
+            testId="settings-system-prompt"
+            value={draft.systemPrompt}
+            onChange={set("systemPrompt")}
+            maxLength={SYSTEM_PROMPT_MAX}
+            hint={t("settings.chatDefaultsHint")}
+          />
+          <TextRow label={t("settings.temperature")} testId="settings-temperature" inputMode="decimal" value={draft.temperature} onChange={set("temperature")} hint={t("settings.temperatureHint")} />
+          <TextRow label={t("settings.maxTokens")} testId="settings-max-tokens" inputMode="numeric" value={draft.maxTokens} onChange={set("maxTokens")} hint={t("settings.modelDefaultHint")} />
         </fieldset>
 
         <fieldset className="card form-grid">

@@ -55,6 +55,33 @@ export function TextRow({
   );
 }
 
+export function TextAreaRow({
+  label,
+  hint,
+  testId,
+  value,
+  onChange,
+  placeholder,
+  maxLength,
+}: Base & { value: string; onChange: (v: string) => void; placeholder?: string; maxLength?: number }) {
+  const id = useId();
+  return (
+    <>
+      <label htmlFor={id}>{label}</label>
+      <textarea
+        id={id}
+        data-testid={testId}
+        value={value}
+        rows={3}
+        maxLength={maxLength}
+        placeholder={placeholder}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      {hint && <p className="field-hint">{hint}</p>}
+    </>
+  );
+}
+
 export function SelectRow<V extends string>({
   label,
   hint,

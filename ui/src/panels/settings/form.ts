@@ -24,6 +24,9 @@ export interface Draft {
   language: LanguageChoice;
   hotFolder: string;
   hotFolderConfidential: boolean;
+  systemPrompt: string;
+  temperature: string;
+  maxTokens: string;
 }
 
 export function languageChoice(setting: string | null): LanguageChoice {
@@ -50,12 +53,20 @@ export function fromView(v: SettingsView): Draft {
     language: languageChoice(v.language),
     hotFolder: v.hotFolder ?? "",
     hotFolderConfidential: v.hotFolderConfidential,
+    systemPrompt: v.chatDefaults.systemPrompt ?? "",
+    temperature: v.chatDefaults.temperature === null ? "" : String(v.chatDefaults.temperature),
+    maxTokens: v.chatDefaults.maxTokens === null ? "" : String(v.chatDefaults.maxTokens),
   };
 }
 
 /** "12,50 €" → "12.50"; the Rust side checks the value. */
 export function normaliseEuros(s: string): string {
   return s.replace(/€/g, "").replace(/\s/g, "").replace(",", ".");
+}
+
+/** "0,7" → "0.7" (a French keyboard's decimal comma). */
+export function normaliseDecimal(s: string): string {
+  return s.trim().replace(",", ".");
 }
 
 /** "100 000" / "100,000" → "100000". */
@@ -93,6 +104,11 @@ export function diff(before: Draft, after: Draft): SettingsPatchArg | null {
   text("outputTokensPerDay", normaliseCount);
   text("project");
   text("hotFolder");
+  // The prompt is kept as typed (its line breaks and spaces are the user's);
+  // only a prompt of nothing but spaces is "none".
+  text("systemPrompt", (s) => (s.trim() === "" ? "" : s));
+  text("temperature", normaliseDecimal);
+  text("maxTokens", normaliseCount);
   if (before.policy !== after.policy) {
     changes.policy = after.policy;
     any = true;

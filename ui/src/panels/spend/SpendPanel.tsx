@@ -4,7 +4,7 @@
 // the forecast and the alerts. Refreshed whenever the panel is shown, and
 // every minute while it stays shown.
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
-import type { SpendAlert, SpendExportFormat, SpendOverview } from "../../bindings";
+import type { BudgetWarning, SpendExportFormat, SpendOverview } from "../../bindings";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { formatCost, formatDate, formatEuros, formatMonth, formatTokens } from "../../format";
 import { useI18n, useT, type TFunction } from "../../i18n";
@@ -12,6 +12,7 @@ import { call, commands } from "../../ipc";
 import { tierLabel } from "../../tiers";
 import { useExport } from "../../useExport";
 import { useLoad } from "../../useLoad";
+import { budgetText } from "../../reasons";
 import { usePanelActive } from "../active";
 import { Breakdown } from "./Breakdown";
 import { Gauge } from "./Gauge";
@@ -20,20 +21,6 @@ const AUTO_REFRESH_MS = 60_000;
 
 // recharts is most of the bundle: loaded when the panel first draws a chart.
 const DailyChart = lazy(() => import("./DailyChart").then((m) => ({ default: m.DailyChart })));
-
-export function alertText(t: TFunction, a: SpendAlert): string {
-  const vars = { threshold: a.threshold, dimension: a.dimension };
-  switch (a.dimension) {
-    case "monthlySpend":
-      return t("spend.alert.monthlySpend", vars);
-    case "outputTokensHour":
-      return t("spend.alert.outputTokensHour", vars);
-    case "outputTokensDay":
-      return t("spend.alert.outputTokensDay", vars);
-    default:
-      return t("spend.alert.other", vars);
-  }
-}
 
 /** The month's total: the sum of the per-model lines (cloud and local). */
 export function totalNanos(o: SpendOverview): number {
@@ -257,7 +244,7 @@ function Forecast({ o }: { o: SpendOverview }) {
   );
 }
 
-function Alerts({ alerts }: { alerts: SpendAlert[] }) {
+function Alerts({ alerts }: { alerts: BudgetWarning[] }) {
   const t = useT();
   return (
     <div className="card" data-testid="spend-alerts">
@@ -267,8 +254,8 @@ function Alerts({ alerts }: { alerts: SpendAlert[] }) {
       ) : (
         <ul className="badges" style={{ listStyle: "none", padding: 0, flexDirection: "column" }}>
           {alerts.map((a) => (
-            <li key={`${a.dimension}-${a.threshold}`} className={`banner ${a.threshold >= 95 ? "banner-error" : "banner-warn"}`}>
-              {alertText(t, a)}
+            <li key={`${a.limit}-${a.threshold}`} className={`banner ${a.threshold >= 95 ? "banner-error" : "banner-warn"}`}>
+              {budgetText(t, a)}
             </li>
           ))}
         </ul>

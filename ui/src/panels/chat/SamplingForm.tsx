@@ -1,0 +1,126 @@
+// A conversation's own system prompt, temperature and longest answer, folded
+// under the options. Each field is applied when it is left (or on Enter), and
+// only when it holds a value the provider accepts; empty is the model's own.
+import { useEffect, useId, useState, type KeyboardEvent } from "react";
+import type { ConversationSettings } from "../../bindings";
+import { useT } from "../../i18n";
+
+const SYSTEM_PROMPT_MAX = 16_000;
+
+interface Draft {
+  systemPrompt: string;
+  temperature: string;
+  maxTokens: string;
+}
+
+function draftOf(s: ConversationSettings): Draft {
+  return {
+    systemPrompt: s.systemPrompt ?? "",
+    temperature: s.temperature === null ? "" : String(s.temperature),
+    maxTokens: s.maxTokens === null ? "" : String(s.maxTokens),
+  };
+}
+
+/** The settings a draft stands for, or which field is wrong. */
+export function parseSampling(d: Draft): { settings: ConversationSettings } | { bad: "temperature" | "maxTokens" } {
+  const temp = d.temperature.trim().replace(",", ".");
+  const temperature = temp === "" ? null : Number(temp);
+  if (temperature !== null && !(Number.isFinite(temperature) && temperature >= 0 && temperature <= 2)) {
+    return { bad: "temperature" };
+  }
+  const tokens = d.maxTokens.replace(/[\s,._\u202f\u00a0]/g, "");
+  const maxTokens = tokens === "" ? null : Number(tokens);
+  if (maxTokens !== null && !(Number.isInteger(maxTokens) && maxTokens >= 1 && maxTokens <= 0xffff_ffff)) {
+    return { bad: "maxTokens" };
+  }
+  const systemPrompt = d.systemPrompt.trim() === "" ? null : d.systemPrompt;
+  return { settings: { systemPrompt, temperature, maxTokens } };
+}
+
+interface Props {
+  settings: ConversationSettings;
+  disabled: boolean;
+  onChange: (s: ConversationSettings) => void;
+}
+
+export function SamplingForm({ settings, disabled, onChange }: Props) {
+  const t = useT();
+  const id = useId();
+  const [draft, setDraft] = useState(() => draftOf(settings));
+  const [bad, setBad] = useState<"temperature" | "maxTokens" | null>(null);
+  // Another conversation opened, or the defaults arrived: show its settings.
+  const key = JSON.stringify(settings);
+  useEffect(() => {
+    setDraft(draftOf(settings));
+    setBad(null);
+    // `key` stands for `settings` by value.
+  }, [key]);
+
+  const apply = () => {
+    const parsed = parseSampling(draft);
+    if ("bad" in parsed) {
+      setBad(parsed.bad);
+      return;
+    }
+    setBad(null);
+    if (JSON.stringify(parsed.settings) !== key) onChange(parsed.settings);
+  };
+  const set = (k: keyof Draft) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value }));
+  const onEnter = (e: KeyboardEvent) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      apply();
+    }
+  };
+  const isSet = settings.systemPrompt !== null || settings.temperature !== null || settings.maxTokens !== null;
+  return (
+    <details className="chat-sampling" data-testid="chat-sampling">
+      <summary>{isSet ? t("chat.settings.summarySet") : t("chat.settings.summary")}</summary>
+      <div className="chat-sampling-grid">
+        <label htmlFor={`${id}-prompt`}>{t("chat.settings.systemPrompt")}</label>
+        <textarea
+          id={`${id}-prompt`}
+          data-testid="chat-system-prompt"
+          rows={3}
+          maxLength={SYSTEM_PROMPT_MAX}
+          placeholder={t("chat.settings.systemPromptPlaceholder")}
+          value={draft.systemPrompt}
+          disabled={disabled}
+          onChange={set("systemPrompt")}
+          onBlur={apply}
+        />
+        <label htmlFor={`${id}-temperature`}>{t("chat.settings.temperature")}</label>
+        <input
+          id={`${id}-temperature`}
+          data-testid="chat-temperature"
+          inputMode="decimal"
+          placeholder={t("chat.settings.modelDefault")}
+          value={draft.temperature}
+          disabled={disabled}
+          aria-invalid={bad === "temperature"}
+          onChange={set("temperature")}
+          onBlur={apply}
+          onKeyDown={onEnter}
+        />
+        <label htmlFor={`${id}-max`}>{t("chat.settings.maxTokens")}</label>
+        <input
+          id={`${id}-max`}
+          data-testid="chat-max-tokens"
+          inputMode="numeric"
+          placeholder={t("chat.settings.modelDefault")}
+          value={draft.maxTokens}
+          disabled={disabled}
+          aria-invalid={bad === "maxTokens"}
+          onChange={set("maxTokens")}
+          onBlur={apply}
+          onKeyDown={onEnter}
+        />
+      </div>
+      {bad && (
+        <p className="banner banner-error" role="alert" data-testid="chat-sampling-error">
+          {bad === "temperature" ? t("chat.settings.badTemperature") : t("chat.settings.badMaxTokens")}
+        </p>
+      )}
+    </details>
+  );
+}
