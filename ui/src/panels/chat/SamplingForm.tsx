@@ -1,7 +1,7 @@
 // A conversation's own system prompt, temperature and longest answer, folded
 // under the options. Each field is applied when it is left (or on Enter), and
 // only when it holds a value the provider accepts; empty is the model's own.
-import { useEffect, useId, useState, type KeyboardEvent } from "react";
+import { Fragment, useEffect, useId, useState, type KeyboardEvent } from "react";
 import type { ConversationSettings } from "../../bindings";
 import { useT } from "../../i18n";
 
@@ -89,32 +89,23 @@ export function SamplingForm({ settings, disabled, onChange }: Props) {
           onChange={set("systemPrompt")}
           onBlur={apply}
         />
-        <label htmlFor={`${id}-temperature`}>{t("chat.settings.temperature")}</label>
-        <input
-          id={`${id}-temperature`}
-          data-testid="chat-temperature"
-          inputMode="decimal"
-          placeholder={t("chat.settings.modelDefault")}
-          value={draft.temperature}
-          disabled={disabled}
-          aria-invalid={bad === "temperature"}
-          onChange={set("temperature")}
-          onBlur={apply}
-          onKeyDown={onEnter}
-        />
-        <label htmlFor={`${id}-max`}>{t("chat.settings.maxTokens")}</label>
-        <input
-          id={`${id}-max`}
-          data-testid="chat-max-tokens"
-          inputMode="numeric"
-          placeholder={t("chat.settings.modelDefault")}
-          value={draft.maxTokens}
-          disabled={disabled}
-          aria-invalid={bad === "maxTokens"}
-          onChange={set("maxTokens")}
-          onBlur={apply}
-          onKeyDown={onEnter}
-        />
+        {(["temperature", "maxTokens"] as const).map((k) => (
+          <Fragment key={k}>
+            <label htmlFor={`${id}-${k}`}>{t(`chat.settings.${k}`)}</label>
+            <input
+              id={`${id}-${k}`}
+              data-testid={k === "temperature" ? "chat-temperature" : "chat-max-tokens"}
+              inputMode={k === "temperature" ? "decimal" : "numeric"}
+              placeholder={t("chat.settings.modelDefault")}
+              value={draft[k]}
+              disabled={disabled}
+              aria-invalid={bad === k}
+              onChange={set(k)}
+              onBlur={apply}
+              onKeyDown={onEnter}
+            />
+          </Fragment>
+        ))}
       </div>
       {bad && (
         <p className="banner banner-error" role="alert" data-testid="chat-sampling-error">
