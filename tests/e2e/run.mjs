@@ -760,6 +760,29 @@ try {
     assert(/autre programme/.test(await text("settings-changed-outside")), "the panel does not say the file changed");
   });
 
+  await test("french-window-backend-error", async () => {
+    // French since the test before, and without a key since settings-key-clear:
+    // the back end refuses a cloud answer, and the window words the refusal
+    // (its code) in French, with the model's lifecycle warning.
+    await nav("chat");
+    await select("chat-route", "cloud");
+    await select("chat-model", "mistral-small3.2:24b");
+    const before = (await browser.$$('[data-testid="chat-answer"]')).length;
+    await (await byId("chat-input")).setValue("Bonjour");
+    await (await byId("chat-send")).click();
+    await browser.waitUntil(async () => (await browser.$$('[data-testid="chat-error"]')).length > 0 && (await browser.$$('[data-testid="chat-answer"]')).length > before, {
+      timeout: 10_000,
+      timeoutMsg: "no refusal appeared",
+    });
+    const errors = await browser.$$('[data-testid="chat-error"]');
+    const error = errors[errors.length - 1];
+    assert((await error.getAttribute("data-error-code")) === "no_api_key", `code ${await error.getAttribute("data-error-code")}`);
+    assert(/Aucune clé d’API/.test(await error.getText()), `the refusal reads: ${await error.getText()}`);
+    const warning = await text("chat-model-warning");
+    assert(/^(Fin de support le|Retrait prévu le) /.test(warning), `warning: ${warning}`);
+    await shot("chat-french-error");
+  });
+
   exitCode = results.every((r) => r.ok) ? 0 : 1;
 } catch (e) {
   console.error(`e2e: ${e.stack || e}`);
