@@ -1,5 +1,8 @@
 //! Chat: one call starts an answer and streams it through its channel.
 
+// Functions here stay short enough to read.
+#![warn(clippy::too_many_lines)]
+
 use llmaas_core::{ChatEvent, ChatRequest, ContentPart, Message, Role, RoutePolicy};
 use llmaas_router::{RequestOptions, RouterEvent, Summary};
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,9 @@
 //! person's conversations are hundreds of small files, and an index would be
 //! one more copy of what they asked to delete.
 
+// Functions here stay short enough to read.
+#![warn(clippy::too_many_lines)]
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,9 @@
 //! malformed file is reported with its line. The API key is never here: it
 //! lives in the keychain (see [`crate::secrets`]).
 
+// Functions here stay short enough to read.
+#![warn(clippy::too_many_lines)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

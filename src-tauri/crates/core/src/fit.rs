@@ -18,6 +18,9 @@
 //! is, and the provider's own error says so. The API's callers are not
 //! fitted: they asked for exactly these messages.
 
+// Functions here stay short enough to read.
+#![warn(clippy::too_many_lines)]
+
 use crate::{ChatRequest, ContentPart, Message, Role};
 
 /// What fitting left out, for the person to be told.
