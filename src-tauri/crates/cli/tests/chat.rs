@@ -6,12 +6,17 @@ use common::{Machine, simulator};
 
 const SIM_KEY: &str = "sk-test";
 
+/// A machine whose cloud is `sim`, with the simulator's key in its environment.
+fn keyed(sim: &common::Sim) -> Machine {
+    Machine::new()
+        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
+        .with("LLMAAS_API_KEY", SIM_KEY)
+}
+
 #[test]
 fn chat_streams_from_the_cloud_and_lands_in_the_ledger() {
     let sim = simulator();
-    let m = Machine::new()
-        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
-        .with("LLMAAS_API_KEY", SIM_KEY);
+    let m = keyed(&sim);
     let run = m
         .run(&["chat", "-m", "mistral-small4:119b", "Bonjour"])
         .ok();
@@ -62,9 +67,7 @@ fn chat_streams_from_the_cloud_and_lands_in_the_ledger() {
 #[test]
 fn confidential_chat_without_a_local_model_is_refused_and_sends_nothing() {
     let sim = simulator();
-    let m = Machine::new()
-        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
-        .with("LLMAAS_API_KEY", SIM_KEY);
+    let m = keyed(&sim);
     let run = m.run(&["chat", "--confidential", "the merger plan"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
     assert!(run.stderr().contains("no local model"), "{}", run.stderr());
@@ -88,9 +91,7 @@ fn no_key_means_exit_3_for_the_cloud() {
 #[test]
 fn embed_and_live_models() {
     let sim = simulator();
-    let m = Machine::new()
-        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
-        .with("LLMAAS_API_KEY", SIM_KEY);
+    let m = keyed(&sim);
     let json = m.run(&["embed", "un", "deux", "--json"]).ok().json();
     assert_eq!(json["vectors"].as_array().unwrap().len(), 2);
     assert_eq!(json["summary"]["model"], "granite-embedding:278m");
@@ -107,9 +108,7 @@ fn embed_and_live_models() {
 #[test]
 fn interactive_chat_keeps_the_conversation() {
     let sim = simulator();
-    let m = Machine::new()
-        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
-        .with("LLMAAS_API_KEY", SIM_KEY);
+    let m = keyed(&sim);
     let run = m
         .run_with_stdin(
             &[
@@ -140,9 +139,7 @@ fn interactive_chat_keeps_the_conversation() {
 #[test]
 fn images_are_sent_as_data_urls_and_checked_first() {
     let sim = simulator();
-    let m = Machine::new()
-        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
-        .with("LLMAAS_API_KEY", SIM_KEY);
+    let m = keyed(&sim);
     // A PNG header is all the simulator reads of an image.
     let mut png = vec![
         0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
@@ -198,9 +195,7 @@ fn a_killed_chat_is_recorded_as_interrupted_at_the_next_start() {
         first_byte_delay: std::time::Duration::from_secs(30),
         ..llmaas_sim::Faults::default()
     });
-    let m = Machine::new()
-        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
-        .with("LLMAAS_API_KEY", SIM_KEY);
+    let m = keyed(&sim);
     let mut child = m
         .command(&["chat", "-m", "mistral-small4:119b", "Bonjour"])
         .spawn()
@@ -228,9 +223,7 @@ fn a_killed_chat_is_recorded_as_interrupted_at_the_next_start() {
 #[test]
 fn the_settings_chat_defaults_apply_unless_a_flag_says_otherwise() {
     let sim = simulator();
-    let m = Machine::new()
-        .with("LLMAAS_BASE_URL", &sim.handle.base_url())
-        .with("LLMAAS_API_KEY", SIM_KEY);
+    let m = keyed(&sim);
     for (key, value) in [
         ("chat.system_prompt", "Answer in French."),
         ("chat.temperature", "0.3"),
