@@ -4,8 +4,8 @@
 import { Fragment, useEffect, useId, useState, type KeyboardEvent } from "react";
 import type { ConversationSettings } from "../../bindings";
 import { useT } from "../../i18n";
+import { MAX_SYSTEM_PROMPT_CHARS, normaliseCount, normaliseDecimal } from "../../text";
 
-const SYSTEM_PROMPT_MAX = 16_000;
 
 interface Draft {
   systemPrompt: string;
@@ -23,12 +23,12 @@ function draftOf(s: ConversationSettings): Draft {
 
 /** The settings a draft stands for, or which field is wrong. */
 export function parseSampling(d: Draft): { settings: ConversationSettings } | { bad: "temperature" | "maxTokens" } {
-  const temp = d.temperature.trim().replace(",", ".");
+  const temp = normaliseDecimal(d.temperature);
   const temperature = temp === "" ? null : Number(temp);
   if (temperature !== null && !(Number.isFinite(temperature) && temperature >= 0 && temperature <= 2)) {
     return { bad: "temperature" };
   }
-  const tokens = d.maxTokens.replace(/[\s,._\u202f\u00a0]/g, "");
+  const tokens = normaliseCount(d.maxTokens);
   const maxTokens = tokens === "" ? null : Number(tokens);
   if (maxTokens !== null && !(Number.isInteger(maxTokens) && maxTokens >= 1 && maxTokens <= 0xffff_ffff)) {
     return { bad: "maxTokens" };
@@ -82,7 +82,7 @@ export function SamplingForm({ settings, disabled, onChange }: Props) {
           id={`${id}-prompt`}
           data-testid="chat-system-prompt"
           rows={3}
-          maxLength={SYSTEM_PROMPT_MAX}
+          maxLength={MAX_SYSTEM_PROMPT_CHARS}
           placeholder={t("chat.settings.systemPromptPlaceholder")}
           value={draft.systemPrompt}
           disabled={disabled}

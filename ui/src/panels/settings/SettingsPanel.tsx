@@ -17,9 +17,8 @@ import { ApiKeyField } from "./ApiKeyField";
 import { CheckRow, SelectRow, TextAreaRow, TextRow } from "./fields";
 import { diff, fromView, rebase, type Draft, type LanguageChoice } from "./form";
 import { POLICIES } from "../../components/RouteSelect";
+import { MAX_SYSTEM_PROMPT_CHARS } from "../../text";
 
-/** The settings' limit (llmaas_config::MAX_SYSTEM_PROMPT_CHARS). */
-const SYSTEM_PROMPT_MAX = 16_000;
 
 export function SettingsPanel() {
   const { t, setPreference } = useI18n();
@@ -219,7 +218,7 @@ export function SettingsPanel() {
             testId="settings-system-prompt"
             value={draft.systemPrompt}
             onChange={set("systemPrompt")}
-            maxLength={SYSTEM_PROMPT_MAX}
+            maxLength={MAX_SYSTEM_PROMPT_CHARS}
             hint={t("settings.chatDefaultsHint")}
           />
           <TextRow label={t("settings.temperature")} testId="settings-temperature" inputMode="decimal" value={draft.temperature} onChange={set("temperature")} hint={t("settings.temperatureHint")} />

@@ -2,6 +2,7 @@
 // back to a patch of only what changed.
 import type { PolicyChoice, SettingsView } from "../../bindings";
 import { settingsPatch, type SettingsPatchArg } from "../../ipc";
+import { normaliseCount, normaliseDecimal } from "../../text";
 
 export type LanguageChoice = "system" | "fr" | "en";
 
@@ -64,15 +65,6 @@ export function normaliseEuros(s: string): string {
   return s.replace(/€/g, "").replace(/\s/g, "").replace(",", ".");
 }
 
-/** "0,7" → "0.7" (a French keyboard's decimal comma). */
-export function normaliseDecimal(s: string): string {
-  return s.trim().replace(",", ".");
-}
-
-/** "100 000" / "100,000" → "100000". */
-export function normaliseCount(s: string): string {
-  return s.replace(/[\s,._\u202f\u00a0]/g, "");
-}
 
 /**
  * The patch that turns `before` into `after`: only the fields that differ;
